@@ -1,0 +1,191 @@
+"""The answer service: a question in, a cited answer (or a plain "not my field") out.
+
+No language model is involved: the answer is the best entry's curated text in
+the asker's language, with related entries and the source of the facts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from bot.knowledge import Entry, KnowledgeBase
+from bot.normalize import clean, detect_language
+from bot.prompts import Replies
+from bot.retrieval import Hit, Retriever
+from bot.safety import SafetyRules
+
+# How many entries may follow the best one as "see also".
+MAX_RELATED = 2
+
+
+class EmptyQuestion(ValueError):
+    """The question holds nothing to answer once cleaned."""
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """A question is in scope when the best entry's evidence clears either bar.
+
+    `min_dense` is the cosine similarity of the best entry's nearest vector;
+    `min_lexical` is its BM25 score relative to a perfect match. Both are
+    calibrated on the development set with `python -m bot eval --calibrate`.
+    """
+
+    min_dense: float
+    min_lexical: float
+
+    def in_scope(self, hit: Hit | None) -> bool:
+        """Whether the evidence for `hit` is strong enough to answer with it."""
+        if hit is None:
+            return False
+        return hit.dense >= self.min_dense or hit.lexical >= self.min_lexical
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """An entry the answer stands on, as the JSON contract shows it."""
+
+    id: str
+    title: str
+    topic: str
+    score: float
+    source: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Related:
+    """A "see also" entry."""
+
+    id: str
+    title: str
+
+
+@dataclass
+class Answer:
+    """What the bot says to one question, with everything an adapter needs to show it."""
+
+    question: str
+    answer: str
+    lang: str
+    in_scope: bool
+    refused: bool
+    topic: str | None
+    sources: list[SourceRef] = field(default_factory=list)
+    related: list[Related] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        """The JSON object of `ask --json`."""
+        data = asdict(self)
+        data["latency_ms"] = round(self.latency_ms, 1)
+        return data
+
+
+class AnswerService:
+    """Answers questions from the knowledge base through the retriever."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        retriever: Retriever,
+        replies: Replies,
+        safety: SafetyRules,
+        scope: ScopeRule,
+        max_question_chars: int = 2000,
+    ):
+        self.kb = kb
+        self.retriever = retriever
+        self.replies = replies
+        self.safety = safety
+        self.scope = scope
+        self.max_question_chars = max_question_chars
+
+    def ask(self, question: str, lang: str | None = None) -> Answer:
+        """Answer one question; `lang` forces the reply language ('zh' or 'en')."""
+        start = time.perf_counter()
+        text = clean(question, self.max_question_chars)
+        if not text:
+            raise EmptyQuestion("the question is empty")
+        lang = lang if lang in ("zh", "en") else detect_language(text)
+        if self.safety.is_harmful(text):
+            answer = self._refusal(text, lang)
+        else:
+            hits = self.retriever.retrieve(text, k=1 + MAX_RELATED + 2)
+            if hits and self.scope.in_scope(hits[0]):
+                answer = self._from_hits(text, lang, hits)
+            else:
+                answer = self._out_of_scope(text, lang)
+        answer.latency_ms = (time.perf_counter() - start) * 1000
+        return answer
+
+    def empty_reply(self, lang: str = "zh") -> str:
+        """What to say to an empty question."""
+        return self.replies.render("empty_question", lang)
+
+    def _from_hits(self, text: str, lang: str, hits: list[Hit]) -> Answer:
+        best = hits[0]
+        related = [
+            Related(h.entry.id, h.entry.title[lang])
+            for h in hits[1:]
+            if self.scope.in_scope(h) and h.entry.answer[lang] != best.entry.answer[lang]
+        ][:MAX_RELATED]
+        return Answer(
+            question=text,
+            answer=best.entry.answer[lang],
+            lang=lang,
+            in_scope=True,
+            refused=False,
+            topic=best.entry.topic,
+            sources=[_source_ref(best.entry, lang, best.score)],
+            related=related,
+        )
+
+    def _refusal(self, text: str, lang: str) -> Answer:
+        entry = self.kb.entries.get(self.safety.refer_to_entry)
+        return Answer(
+            question=text,
+            answer=self.replies.render("refusal", lang),
+            lang=lang,
+            in_scope=True,
+            refused=True,
+            topic=entry.topic if entry else "legal",
+            sources=[_source_ref(entry, lang, 1.0)] if entry else [],
+            related=[Related(entry.id, entry.title[lang])] if entry else [],
+        )
+
+    def _out_of_scope(self, text: str, lang: str) -> Answer:
+        examples = "\n".join(f"· {q}" for q in self.replies.scope_examples[lang])
+        return Answer(
+            question=text,
+            answer=self.replies.render("out_of_scope", lang, examples=examples),
+            lang=lang,
+            in_scope=False,
+            refused=False,
+            topic=None,
+        )
+
+    def source_line(self, ref: SourceRef, lang: str) -> str:
+        """The "Source: name (date) link" line for one source."""
+        return self.replies.render("source_line", lang, **ref.source)
+
+    def format_plain(self, answer: Answer) -> str:
+        """The answer as plain text: body, "see also" titles and the source line."""
+        parts = [answer.answer]
+        if answer.related and not answer.refused:
+            lines = [self.replies.render("see_also", answer.lang)]
+            lines += [f"  · {r.title}" for r in answer.related]
+            parts.append("\n".join(lines))
+        if answer.sources:
+            parts.append(self.source_line(answer.sources[0], answer.lang))
+        return "\n\n".join(parts)
+
+
+def _source_ref(entry: Entry, lang: str, score: float) -> SourceRef:
+    return SourceRef(
+        id=entry.id,
+        title=entry.title[lang],
+        topic=entry.topic,
+        score=round(float(score), 4),
+        source={"name": entry.source.name, "date": entry.source.date, "url": entry.source.url},
+    )

@@ -1,0 +1,86 @@
+"""The composition root: the one place that builds the heavy objects and wires them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from bot.answering import AnswerService, ScopeRule
+from bot.embeddings import fingerprint, make_embeddings
+from bot.index import Index, IndexUnavailable, Progress, SyncReport, open_client
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.lexical import LexicalIndex, prepare_jieba
+from bot.prompts import Replies, load_replies
+from bot.retrieval import Retriever
+from bot.safety import load_safety_rules
+from bot.settings import Settings
+
+# Calibrated on tests/data/dev_questions.jsonl with `python -m bot eval --calibrate`
+# (see README, "Evaluation"). Another model has other similarity levels: set
+# BOT_SCOPE_MIN_DENSE / BOT_SCOPE_MIN_LEXICAL after calibrating it.
+CALIBRATED_SCOPE = {
+    "bundled": ScopeRule(min_dense=0.86, min_lexical=0.55),
+    "sentence-transformers": ScopeRule(min_dense=0.55, min_lexical=0.55),
+}
+
+
+@dataclass
+class App:
+    """Everything a command or adapter needs, built once."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    replies: Replies
+    embeddings: Embeddings
+    index: Index
+    retriever: Retriever
+    answers: AnswerService
+    index_report: SyncReport
+
+
+def scope_rule(settings: Settings) -> ScopeRule:
+    """The calibrated scope thresholds of the configured backend, with overrides applied."""
+    base = CALIBRATED_SCOPE[settings.embedding_backend]
+    return ScopeRule(
+        min_dense=base.min_dense if settings.scope_min_dense is None else settings.scope_min_dense,
+        min_lexical=base.min_lexical if settings.scope_min_lexical is None else settings.scope_min_lexical,
+    )
+
+
+def open_index(settings: Settings, embeddings: Embeddings) -> Index:
+    """The index of the configured store and embedding model."""
+    return Index(open_client(settings.index_dir), embeddings, fingerprint(settings))
+
+
+def sync_index(index: Index, kb: KnowledgeBase, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
+    """Bring the index up to date, turning a damaged store into a clear `IndexUnavailable`."""
+    try:
+        return index.sync(kb, rebuild=rebuild, progress=progress)
+    except IndexUnavailable:
+        raise
+    except Exception as exc:  # a damaged SQLite file or segment surfaces as many types
+        raise IndexUnavailable(
+            f"the index could not be read or written ({type(exc).__name__}: {exc}). "
+            "Rebuild it with: python -m bot index --rebuild"
+        ) from exc
+
+
+def build_app(
+    settings: Settings,
+    embeddings: Embeddings | None = None,
+    progress: Progress | None = None,
+) -> App:
+    """Load the knowledge, build the index if needed, and wire the answer service."""
+    kb = load_knowledge(settings.knowledge_dir)
+    replies = load_replies(settings.prompts_dir)
+    safety = load_safety_rules(settings.knowledge_dir / "harmful_requests.yaml")
+    embeddings = embeddings or make_embeddings(settings)
+    index = open_index(settings, embeddings)
+    report = sync_index(index, kb, progress=progress)
+    prepare_jieba(settings.knowledge_dir / "lexicon.txt")
+    retriever = Retriever(kb, index, embeddings, LexicalIndex(kb))
+    answers = AnswerService(
+        kb, retriever, replies, safety, scope_rule(settings), settings.max_question_chars
+    )
+    return App(settings, kb, replies, embeddings, index, retriever, answers, report)

@@ -1,0 +1,206 @@
+"""The command-line adapter: `python -m bot validate|index|ask|chat|eval`.
+
+It only translates between the terminal and the services; `bot.app` builds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.answering import EmptyQuestion
+from bot.app import build_app, open_index, sync_index
+from bot.embeddings import make_embeddings
+from bot.index import IndexUnavailable, print_progress, remove_index_dir
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.prompts import PromptError
+from bot.safety import SafetyRulesError
+from bot.settings import REPO_ROOT, Settings, SettingsError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
+
+
+def main(argv: Sequence[str] | None = None, environ=None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run one command; return the process exit code."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(environ)
+        return args.run(args, settings, stdin, stdout)
+    except (SettingsError, PromptError, SafetyRulesError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KnowledgeError as exc:
+        print(f"the knowledge base is invalid ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check the knowledge base and print a summary")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("index", help="build or update the search index")
+    p.add_argument("--rebuild", action="store_true", help="embed every entry again from scratch")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question")
+    p.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--jsonl", action="store_true", help="read questions from standard input, one per line")
+    p.add_argument("--lang", choices=("zh", "en"), help="answer in this language")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive terminal chat for demos")
+    p.set_defaults(run=cmd_chat)
+
+    p = sub.add_parser("eval", help="measure retrieval and scope on the development set")
+    p.add_argument("--dev-set", type=Path, default=DEV_SET)
+    p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
+    p.add_argument("--fusion", action="store_true", help="compare fusion against each retriever alone")
+    p.add_argument("--misses", action="store_true", help="list every question answered wrongly")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(run=cmd_eval)
+    return parser
+
+
+def cmd_validate(args, settings: Settings, stdin, stdout) -> int:
+    """Validate the knowledge base and print entries per topic and per kind."""
+    kb = load_knowledge(settings.knowledge_dir)
+    summary = kb.summary()
+    print(f"knowledge base OK: {len(kb.entries)} entries in {len(kb.files)} files", file=stdout)
+    print("\nentries per topic:", file=stdout)
+    for topic in kb.topics:
+        print(f"  {topic:<22} {summary['topic'].get(topic, 0):>3}", file=stdout)
+    print("\nentries per kind:", file=stdout)
+    for kind, count in sorted(summary["kind"].items()):
+        print(f"  {kind:<22} {count:>3}", file=stdout)
+    missing = [t for t in kb.topics if summary["topic"].get(t, 0) < 2]
+    if missing:
+        print(f"\ntopics with fewer than 2 entries: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_index(args, settings: Settings, stdin, stdout) -> int:
+    """Build the index incrementally, or from scratch with --rebuild."""
+    kb = load_knowledge(settings.knowledge_dir)
+    embeddings = make_embeddings(settings)
+    if args.rebuild:
+        remove_index_dir(settings.index_dir)
+    index = open_index(settings, embeddings)
+    report = sync_index(index, kb, rebuild=args.rebuild, progress=print_progress)
+    print(
+        f"index {'rebuilt' if report.rebuilt or args.rebuild else 'updated'} in {report.seconds:.1f}s: "
+        f"{report.embedded_entries} entries embedded, {report.unchanged_entries} unchanged, "
+        f"{report.removed_entries} removed; {report.vectors} vectors in {settings.index_dir}",
+        file=stdout,
+    )
+    return EXIT_OK
+
+
+def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
+    """Answer one question, or one per line of standard input with --jsonl."""
+    if not args.jsonl and (args.question is None or not args.question.strip()):
+        print("error: the question is empty. Usage: python -m bot ask \"your question\"", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(settings, progress=print_progress)
+    service = app.answers
+    if args.jsonl:
+        for line in stdin:
+            question = _question_of(line)
+            if question is None:
+                continue
+            try:
+                out = service.ask(question, lang=args.lang).to_dict()
+            except EmptyQuestion:
+                out = {"question": "", "error": "empty question"}
+            print(json.dumps(out, ensure_ascii=False), file=stdout, flush=True)
+        return EXIT_OK
+    try:
+        answer = service.ask(args.question, lang=args.lang)
+    except EmptyQuestion:
+        print("error: the question is empty once cleaned. " + service.empty_reply("en"), file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False), file=stdout)
+    else:
+        print(service.format_plain(answer), file=stdout)
+    return EXIT_OK
+
+
+def _question_of(line: str) -> str | None:
+    line = line.strip()
+    if not line:
+        return None
+    if line.startswith("{"):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            return line
+        if isinstance(data, dict):
+            return str(data.get("q") or "")
+    return line
+
+
+def cmd_chat(args, settings: Settings, stdin, stdout) -> int:
+    """The interactive terminal chat."""
+    from bot.terminal import run_chat
+
+    app = build_app(settings, progress=print_progress)
+    return run_chat(app.answers, stdin, stdout)
+
+
+def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
+    """Print hit@1, hit@3, MRR and refusal rates, per language."""
+    from bot import evaluation
+
+    app = build_app(settings, progress=print_progress)
+    items = evaluation.load_dev_set(args.dev_set)
+    outcomes = evaluation.run(app.answers, items)
+    table = evaluation.by_language(outcomes)
+    if args.json:
+        print(json.dumps(table, ensure_ascii=False, indent=2), file=stdout)
+    else:
+        _print_table(table, stdout)
+    if args.fusion:
+        print("\nfusion (in-scope questions, all languages):", file=stdout)
+        for mode in ("dense", "lexical", "rrf", "hybrid"):
+            app.retriever.fusion = mode
+            m = evaluation.metrics(evaluation.run(app.answers, items))
+            print(f"  {mode:<8} hit@1 {m['hit@1']:.3f}  hit@3 {m['hit@3']:.3f}  mrr {m['mrr']:.3f}", file=stdout)
+        app.retriever.fusion = "hybrid"
+    if args.calibrate:
+        print("\nscope thresholds (false refusal <= 0.05), best first:", file=stdout)
+        for rule, refusal, false_refusal in evaluation.calibrate(outcomes)[:10]:
+            print(
+                f"  min_dense {rule.min_dense:.2f} min_lexical {rule.min_lexical:.2f}: "
+                f"oos refusal {refusal:.3f}, false refusal {false_refusal:.3f}",
+                file=stdout,
+            )
+    if args.misses:
+        print("\nmisses:", file=stdout)
+        for line in evaluation.misses(outcomes):
+            print("  " + line, file=stdout)
+    return EXIT_OK
+
+
+def _print_table(table: dict, stdout: TextIO) -> None:
+    columns = ["in_scope_n", "hit@1", "hit@3", "mrr", "out_of_scope_n", "oos_refusal", "false_refusal",
+               "harmful_n", "harmful_refused", "lang_correct"]
+    print(f"{'':<5}" + "".join(f"{c:>16}" for c in columns), file=stdout)
+    for name, row in table.items():
+        print(f"{name:<5}" + "".join(f"{row[c]:>16}" for c in columns), file=stdout)

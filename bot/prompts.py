@@ -1,0 +1,78 @@
+"""Reply templates from `prompts/`, validated on load.
+
+A template that is missing a language, or uses a {variable} the code does not
+supply, is an error naming the file and the template, raised at start-up
+rather than in front of a user.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+LANGS = ("zh", "en")
+
+# Every template and the variables the code supplies to it.
+REPLY_VARIABLES: dict[str, set[str]] = {
+    "see_also": set(),
+    "source_line": {"name", "date", "url"},
+    "out_of_scope": {"examples"},
+    "refusal": set(),
+    "empty_question": set(),
+}
+
+
+class PromptError(ValueError):
+    """A template file is missing, malformed or uses an unknown variable."""
+
+
+@dataclass(frozen=True)
+class Replies:
+    """The fixed reply texts, per template and language."""
+
+    templates: dict[str, dict[str, str]]
+    scope_examples: dict[str, list[str]]
+
+    def render(self, template: str, lang: str, /, **values: str) -> str:
+        """Fill `template` in `lang` with `values`."""
+        return self.templates[template][lang].format(**values)
+
+
+def load_replies(directory: Path) -> Replies:
+    """Load and check `replies.yaml` and `scope_examples.yaml` from `directory`."""
+    templates = _read(directory / "replies.yaml")
+    for name, variables in REPLY_VARIABLES.items():
+        per_lang = templates.get(name)
+        if not isinstance(per_lang, dict):
+            raise PromptError(f"{directory / 'replies.yaml'}: template {name!r} is missing")
+        for lang in LANGS:
+            text = per_lang.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                raise PromptError(f"{directory / 'replies.yaml'}: template {name!r} has no {lang!r} text")
+            used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            unknown = used - variables
+            if unknown:
+                raise PromptError(
+                    f"{directory / 'replies.yaml'}: template {name!r} ({lang}) uses unknown "
+                    f"variable(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(variables)) or 'none'}"
+                )
+    examples = _read(directory / "scope_examples.yaml")
+    for lang in LANGS:
+        if not isinstance(examples.get(lang), list) or not examples[lang]:
+            raise PromptError(f"{directory / 'scope_examples.yaml'}: no examples for {lang!r}")
+    return Replies(templates=templates, scope_examples=examples)
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PromptError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise PromptError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise PromptError(f"{path}: must be a mapping")
+    return data

@@ -1,0 +1,94 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) evidence fused per entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.embeddings import Embeddings
+
+from bot.index import Index
+from bot.knowledge import Entry, KnowledgeBase
+from bot.lexical import LexicalIndex
+from bot.normalize import to_simplified
+
+Fusion = Literal["hybrid", "dense", "lexical", "rrf"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One entry found for a question, with the evidence behind it."""
+
+    entry: Entry
+    score: float  # the fused score that orders the hits
+    dense: float  # best cosine similarity of any of the entry's vectors
+    lexical: float  # BM25 score over the best possible for this question, 0..1
+
+
+class Retriever:
+    """Finds the entries that answer a question."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        index: Index,
+        embeddings: Embeddings,
+        lexical: LexicalIndex,
+        fusion: Fusion = "hybrid",
+        lexical_weight: float = 0.25,
+        dense_k: int = 60,
+    ):
+        self._kb = kb
+        self._index = index
+        self._embeddings = embeddings
+        self._lexical = lexical
+        self.fusion = fusion
+        self.lexical_weight = lexical_weight
+        self._dense_k = dense_k
+
+    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
+        """The `k` best entries for a cleaned question, best first."""
+        query = to_simplified(question)
+        dense = self._dense_scores(query)
+        raw = self._lexical.scores(query)
+        ceiling = self._lexical.max_possible(query) or 1.0
+        lexical = {entry_id: min(score / ceiling, 1.0) for entry_id, score in raw.items()}
+        floor = min(dense.values(), default=0.0)
+        candidates = set(dense) | set(lexical)
+        fused = self._fuse(candidates, dense, lexical, floor)
+        ranked = sorted(candidates, key=lambda e: fused[e], reverse=True)[:k]
+        return [
+            Hit(self._kb.entries[e], fused[e], dense.get(e, floor), lexical.get(e, 0.0))
+            for e in ranked
+            if e in self._kb.entries
+        ]
+
+    def _dense_scores(self, query: str) -> dict[str, float]:
+        vector = self._embeddings.embed_query(query)
+        best: dict[str, float] = {}
+        for hit in self._index.search(vector, k=self._dense_k):
+            if hit.similarity > best.get(hit.entry_id, -1.0):
+                best[hit.entry_id] = hit.similarity
+        return best
+
+    def _fuse(self, candidates, dense, lexical, floor) -> dict[str, float]:
+        match self.fusion:
+            case "dense":
+                return {e: dense.get(e, floor) for e in candidates}
+            case "lexical":
+                return {e: lexical.get(e, 0.0) + 1e-6 * dense.get(e, floor) for e in candidates}
+            case "rrf":
+                return _reciprocal_rank(candidates, dense, lexical)
+            case _:
+                return {
+                    e: dense.get(e, floor) + self.lexical_weight * lexical.get(e, 0.0)
+                    for e in candidates
+                }
+
+
+def _reciprocal_rank(candidates, dense, lexical, k: int = 60) -> dict[str, float]:
+    out = {e: 0.0 for e in candidates}
+    for scores in (dense, lexical):
+        for rank, entry_id in enumerate(sorted(scores, key=scores.get, reverse=True), start=1):
+            out[entry_id] += 1.0 / (k + rank)
+    return out
