@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from bot.knowledge import Entry, KnowledgeBase
 from bot.normalize import clean, detect_language
 from bot.prompts import Replies
-from bot.retrieval import Hit, Retriever
+from bot.retrieval import Hit, Retrieval, Retriever
 from bot.safety import SafetyRules
 
 # How many entries may follow the best one as "see also".
@@ -25,21 +25,27 @@ class EmptyQuestion(ValueError):
 
 @dataclass(frozen=True)
 class ScopeRule:
-    """A question is in scope when the best entry's evidence clears either bar.
+    """A question is in scope when the best entry's evidence is strong enough.
 
     `min_dense` is the cosine similarity of the best entry's nearest vector;
-    `min_lexical` is its BM25 score relative to a perfect match. Both are
-    calibrated on the development set with `python -m bot eval --calibrate`.
+    `min_lexical` is its BM25 score relative to a perfect match; either may
+    carry the question. `min_margin` is how much closer the question must be to
+    that entry than to the nearest out-of-scope example (knowledge/out_of_scope.yaml),
+    which is what separates "how do I renew my passport" from "my passport
+    number leaked". All three are calibrated on the development set with
+    `python -m bot eval --calibrate`.
     """
 
     min_dense: float
     min_lexical: float
+    min_margin: float = -1.0
 
-    def in_scope(self, hit: Hit | None) -> bool:
-        """Whether the evidence for `hit` is strong enough to answer with it."""
+    def in_scope(self, hit: Hit | None, outside: float) -> bool:
+        """Whether `hit` answers a question whose nearest out-of-scope example is `outside` similar."""
         if hit is None:
             return False
-        return hit.dense >= self.min_dense or hit.lexical >= self.min_lexical
+        strong = hit.dense >= self.min_dense or hit.lexical >= self.min_lexical
+        return strong and hit.dense - outside >= self.min_margin
 
 
 @dataclass(frozen=True)
@@ -108,14 +114,13 @@ class AnswerService:
         if not text:
             raise EmptyQuestion("the question is empty")
         lang = lang if lang in ("zh", "en") else detect_language(text)
-        if self.safety.is_harmful(text):
+        retrieval = self.retriever.retrieve(text, k=1 + MAX_RELATED + 2)
+        if self.safety.is_harmful(text, retrieval):
             answer = self._refusal(text, lang)
+        elif self.scope.in_scope(retrieval.best, retrieval.anchor("outside")):
+            answer = self._from_hits(text, lang, retrieval)
         else:
-            hits = self.retriever.retrieve(text, k=1 + MAX_RELATED + 2)
-            if hits and self.scope.in_scope(hits[0]):
-                answer = self._from_hits(text, lang, hits)
-            else:
-                answer = self._out_of_scope(text, lang)
+            answer = self._out_of_scope(text, lang)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 
@@ -123,12 +128,13 @@ class AnswerService:
         """What to say to an empty question."""
         return self.replies.render("empty_question", lang)
 
-    def _from_hits(self, text: str, lang: str, hits: list[Hit]) -> Answer:
-        best = hits[0]
+    def _from_hits(self, text: str, lang: str, retrieval: Retrieval) -> Answer:
+        best = retrieval.hits[0]
+        outside = retrieval.anchor("outside")
         related = [
             Related(h.entry.id, h.entry.title[lang])
-            for h in hits[1:]
-            if self.scope.in_scope(h) and h.entry.answer[lang] != best.entry.answer[lang]
+            for h in retrieval.hits[1:]
+            if self.scope.in_scope(h, outside) and h.entry.answer[lang] != best.entry.answer[lang]
         ][:MAX_RELATED]
         return Answer(
             question=text,

@@ -10,18 +10,23 @@ from bot.answering import AnswerService, ScopeRule
 from bot.embeddings import fingerprint, make_embeddings
 from bot.index import Index, IndexUnavailable, Progress, SyncReport, open_client
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.lexical import LexicalIndex, prepare_jieba
+from bot.lexical import LexicalIndex, Tokenizer
 from bot.prompts import Replies, load_replies
 from bot.retrieval import Retriever
-from bot.safety import load_safety_rules
+from bot.safety import HarmRule, load_safety_rules
 from bot.settings import Settings
 
 # Calibrated on tests/data/dev_questions.jsonl with `python -m bot eval --calibrate`
 # (see README, "Evaluation"). Another model has other similarity levels: set
-# BOT_SCOPE_MIN_DENSE / BOT_SCOPE_MIN_LEXICAL after calibrating it.
+# BOT_SCOPE_MIN_DENSE, BOT_SCOPE_MIN_LEXICAL and BOT_SCOPE_MIN_MARGIN after
+# calibrating it.
 CALIBRATED_SCOPE = {
-    "bundled": ScopeRule(min_dense=0.86, min_lexical=0.55),
-    "sentence-transformers": ScopeRule(min_dense=0.55, min_lexical=0.55),
+    "bundled": ScopeRule(min_dense=0.84, min_lexical=0.6, min_margin=0.015),
+    "sentence-transformers": ScopeRule(min_dense=0.55, min_lexical=0.6, min_margin=0.0),
+}
+CALIBRATED_HARM = {
+    "bundled": HarmRule(min_similarity=0.90, min_margin=0.01),
+    "sentence-transformers": None,
 }
 
 
@@ -45,6 +50,7 @@ def scope_rule(settings: Settings) -> ScopeRule:
     return ScopeRule(
         min_dense=base.min_dense if settings.scope_min_dense is None else settings.scope_min_dense,
         min_lexical=base.min_lexical if settings.scope_min_lexical is None else settings.scope_min_lexical,
+        min_margin=base.min_margin if settings.scope_min_margin is None else settings.scope_min_margin,
     )
 
 
@@ -53,7 +59,9 @@ def open_index(settings: Settings, embeddings: Embeddings) -> Index:
     return Index(open_client(settings.index_dir), embeddings, fingerprint(settings))
 
 
-def sync_index(index: Index, kb: KnowledgeBase, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
+def sync_index(
+    index: Index, kb: KnowledgeBase, rebuild: bool = False, progress: Progress | None = None
+) -> SyncReport:
     """Bring the index up to date, turning a damaged store into a clear `IndexUnavailable`."""
     try:
         return index.sync(kb, rebuild=rebuild, progress=progress)
@@ -74,13 +82,13 @@ def build_app(
     """Load the knowledge, build the index if needed, and wire the answer service."""
     kb = load_knowledge(settings.knowledge_dir)
     replies = load_replies(settings.prompts_dir)
-    safety = load_safety_rules(settings.knowledge_dir / "harmful_requests.yaml")
+    safety = load_safety_rules(
+        settings.knowledge_dir / "harmful_requests.yaml", CALIBRATED_HARM[settings.embedding_backend]
+    )
     embeddings = embeddings or make_embeddings(settings)
     index = open_index(settings, embeddings)
     report = sync_index(index, kb, progress=progress)
-    prepare_jieba(settings.knowledge_dir / "lexicon.txt")
-    retriever = Retriever(kb, index, embeddings, LexicalIndex(kb))
-    answers = AnswerService(
-        kb, retriever, replies, safety, scope_rule(settings), settings.max_question_chars
-    )
+    tokenizer = Tokenizer(settings.data_dir / "jieba", settings.knowledge_dir / "lexicon.txt")
+    retriever = Retriever(kb, index, embeddings, LexicalIndex(kb, tokenizer))
+    answers = AnswerService(kb, retriever, replies, safety, scope_rule(settings), settings.max_question_chars)
     return App(settings, kb, replies, embeddings, index, retriever, answers, report)

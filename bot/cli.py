@@ -25,7 +25,9 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 
 
-def main(argv: Sequence[str] | None = None, environ=None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, environ=None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     """Run one command; return the process exit code."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -106,7 +108,9 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
     print(
         f"index {'rebuilt' if report.rebuilt or args.rebuild else 'updated'} in {report.seconds:.1f}s: "
         f"{report.embedded_entries} entries embedded, {report.unchanged_entries} unchanged, "
-        f"{report.removed_entries} removed; {report.vectors} vectors in {settings.index_dir}",
+        f"{report.removed_entries} removed"
+        + (f"; {report.vectors} vectors" if report.vectors >= 0 else "")
+        + f" in {settings.index_dir}",
         file=stdout,
     )
     return EXIT_OK
@@ -115,7 +119,7 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
 def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
     """Answer one question, or one per line of standard input with --jsonl."""
     if not args.jsonl and (args.question is None or not args.question.strip()):
-        print("error: the question is empty. Usage: python -m bot ask \"your question\"", file=sys.stderr)
+        print('error: the question is empty. Usage: python -m bot ask "your question"', file=sys.stderr)
         return EXIT_USAGE
     app = build_app(settings, progress=print_progress)
     service = app.answers
@@ -181,14 +185,25 @@ def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
         for mode in ("dense", "lexical", "rrf", "hybrid"):
             app.retriever.fusion = mode
             m = evaluation.metrics(evaluation.run(app.answers, items))
-            print(f"  {mode:<8} hit@1 {m['hit@1']:.3f}  hit@3 {m['hit@3']:.3f}  mrr {m['mrr']:.3f}", file=stdout)
+            print(
+                f"  {mode:<8} hit@1 {m['hit@1']:.3f}  hit@3 {m['hit@3']:.3f}  mrr {m['mrr']:.3f}", file=stdout
+            )
         app.retriever.fusion = "hybrid"
     if args.calibrate:
         print("\nscope thresholds (false refusal <= 0.05), best first:", file=stdout)
         for rule, refusal, false_refusal in evaluation.calibrate(outcomes)[:10]:
             print(
-                f"  min_dense {rule.min_dense:.2f} min_lexical {rule.min_lexical:.2f}: "
+                f"  min_dense {rule.min_dense:.2f} min_lexical {rule.min_lexical:.2f} "
+                f"min_margin {rule.min_margin:+.3f}: "
                 f"oos refusal {refusal:.3f}, false refusal {false_refusal:.3f}",
+                file=stdout,
+            )
+    if args.calibrate:
+        print("\nharmful-request similarity rule (wrong refusals <= 0.02), best first:", file=stdout)
+        for rule, caught, wrong in evaluation.calibrate_harm(outcomes)[:8]:
+            print(
+                f"  min_similarity {rule.min_similarity:.2f} min_margin {rule.min_margin:+.2f}: "
+                f"harmful caught {caught:.3f}, others refused {wrong:.3f}",
                 file=stdout,
             )
     if args.misses:
@@ -199,8 +214,18 @@ def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
 
 
 def _print_table(table: dict, stdout: TextIO) -> None:
-    columns = ["in_scope_n", "hit@1", "hit@3", "mrr", "out_of_scope_n", "oos_refusal", "false_refusal",
-               "harmful_n", "harmful_refused", "lang_correct"]
+    columns = [
+        "in_scope_n",
+        "hit@1",
+        "hit@3",
+        "mrr",
+        "out_of_scope_n",
+        "oos_refusal",
+        "false_refusal",
+        "harmful_n",
+        "harmful_refused",
+        "lang_correct",
+    ]
     print(f"{'':<5}" + "".join(f"{c:>16}" for c in columns), file=stdout)
     for name, row in table.items():
         print(f"{name:<5}" + "".join(f"{row[c]:>16}" for c in columns), file=stdout)

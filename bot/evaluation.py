@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bot.answering import AnswerService, ScopeRule
 from bot.normalize import clean
-from bot.retrieval import Hit, Retriever
+from bot.retrieval import Hit, Retrieval, Retriever
+from bot.safety import HarmRule
 
 RANK_DEPTH = 10
 
@@ -30,10 +31,15 @@ class Outcome:
     """What the bot did with one development question."""
 
     item: DevQuestion
-    hits: list[Hit]
+    retrieval: Retrieval
     in_scope: bool
     refused: bool
     lang: str
+
+    @property
+    def hits(self) -> list[Hit]:
+        """The ranked entries."""
+        return self.retrieval.hits
 
     def rank(self) -> int | None:
         """1-based rank of the first hit with an acceptable topic, None if none in the top."""
@@ -66,14 +72,16 @@ def load_dev_set(path: Path) -> list[DevQuestion]:
     return items
 
 
-def run(service: AnswerService, items: list[DevQuestion], retriever: Retriever | None = None) -> list[Outcome]:
+def run(
+    service: AnswerService, items: list[DevQuestion], retriever: Retriever | None = None
+) -> list[Outcome]:
     """Ask every question; rank with `retriever` (default: the service's own)."""
     retriever = retriever or service.retriever
     outcomes = []
     for item in items:
         answer = service.ask(item.q)
-        hits = retriever.retrieve(clean(item.q, service.max_question_chars), k=RANK_DEPTH)
-        outcomes.append(Outcome(item, hits, answer.in_scope, answer.refused, answer.lang))
+        retrieval = retriever.retrieve(clean(item.q, service.max_question_chars), k=RANK_DEPTH)
+        outcomes.append(Outcome(item, retrieval, answer.in_scope, answer.refused, answer.lang))
     return outcomes
 
 
@@ -111,22 +119,49 @@ def by_language(outcomes: list[Outcome]) -> dict[str, dict[str, float | int]]:
     }
 
 
-def calibrate(outcomes: list[Outcome], max_false_refusal: float = 0.05) -> list[tuple[ScopeRule, float, float]]:
+def calibrate(
+    outcomes: list[Outcome], max_false_refusal: float = 0.05
+) -> list[tuple[ScopeRule, float, float]]:
     """Scope thresholds ranked by out-of-scope refusal, keeping false refusal under the bar.
 
     Returns (rule, out-of-scope refusal, in-scope false refusal), best first.
     """
-    answerable = [o.hits[0] if o.hits else None for o in outcomes if o.item.in_scope and not o.item.harmful]
-    outside = [o.hits[0] if o.hits else None for o in outcomes if not o.item.in_scope]
+    answerable = [o.retrieval for o in outcomes if o.item.in_scope and not o.item.harmful]
+    outside = [o.retrieval for o in outcomes if not o.item.in_scope]
     results = []
-    for dense_step in range(70, 100):
-        for lex_step in range(30, 101, 5):
-            rule = ScopeRule(min_dense=dense_step / 100, min_lexical=lex_step / 100)
-            false_refusal = sum(not rule.in_scope(h) for h in answerable) / max(len(answerable), 1)
-            refusal = sum(not rule.in_scope(h) for h in outside) / max(len(outside), 1)
-            if false_refusal <= max_false_refusal:
+    for dense_step in range(80, 96):
+        for lex_step in range(30, 101, 10):
+            for margin_step in range(-10, 11):
+                rule = ScopeRule(dense_step / 100, lex_step / 100, margin_step / 200)
+                false_refusal = sum(not _answers(rule, r) for r in answerable) / max(len(answerable), 1)
+                if false_refusal > max_false_refusal:
+                    continue
+                refusal = sum(not _answers(rule, r) for r in outside) / max(len(outside), 1)
                 results.append((rule, round(refusal, 3), round(false_refusal, 3)))
     results.sort(key=lambda r: (r[1], -r[2]), reverse=True)
+    return results
+
+
+def _answers(rule: ScopeRule, retrieval: Retrieval) -> bool:
+    return rule.in_scope(retrieval.best, retrieval.anchor("outside"))
+
+
+def calibrate_harm(outcomes: list[Outcome], max_wrong: float = 0.02) -> list[tuple[HarmRule, float, float]]:
+    """Similarity rules for harmful requests, ranked by recall with few wrong refusals.
+
+    Returns (rule, share of harmful questions caught, share of the others refused).
+    """
+    harmful = [o.retrieval for o in outcomes if o.item.harmful]
+    answerable = [o.retrieval for o in outcomes if not o.item.harmful]
+    results = []
+    for sim_step in range(84, 96):
+        for margin_step in range(-4, 9):
+            rule = HarmRule(sim_step / 100, margin_step / 100)
+            wrong = sum(rule.harmful(r) for r in answerable) / max(len(answerable), 1)
+            if wrong <= max_wrong:
+                caught = sum(rule.harmful(r) for r in harmful) / max(len(harmful), 1)
+                results.append((rule, round(caught, 3), round(wrong, 3)))
+    results.sort(key=lambda r: (r[1], -r[2], r[0].min_similarity), reverse=True)
     return results
 
 
@@ -135,7 +170,13 @@ def misses(outcomes: list[Outcome]) -> list[str]:
     lines = []
     for o in outcomes:
         top = o.hits[0].entry if o.hits else None
-        got = f"{top.topic}/{top.id} d={o.hits[0].dense:.3f} l={o.hits[0].lexical:.2f}" if top else "-"
+        got = (
+            f"{top.topic}/{top.id} d={o.hits[0].dense:.3f} l={o.hits[0].lexical:.2f} "
+            f"o={o.retrieval.anchor('outside'):.3f} h={o.retrieval.anchor('harmful'):.3f} "
+            f"p={o.retrieval.anchor('protective'):.3f}"
+            if top
+            else "-"
+        )
         if o.item.harmful and not o.refused:
             lines.append(f"NOT REFUSED   {o.item.q}")
         elif not o.item.harmful and o.refused:

@@ -8,6 +8,7 @@ rebuild, never a mix of vectors from two models.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -20,10 +21,18 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import KnowledgeBase
 
 COLLECTION = "knowledge"
 SCHEMA = "1"
+# The roles of an entry's own vectors (the rest are example questions).
+ENTRY_ROLES = ("passage", "question")
+
+
+def anchor_key(kind: str) -> str:
+    """The entry_id under which the example questions of one kind are stored."""
+    return f"__{kind}__"
+
 
 Progress = Callable[[int, int], None]
 
@@ -39,7 +48,7 @@ class SyncReport:
     embedded_entries: int
     removed_entries: int
     unchanged_entries: int
-    vectors: int
+    vectors: int  # -1 when not counted (nothing had changed)
     seconds: float
     rebuilt: bool
 
@@ -48,8 +57,8 @@ class SyncReport:
 class DenseHit:
     """One stored vector near the question."""
 
-    entry_id: str
-    role: str  # "passage" or "question"
+    entry_id: str  # an entry, or anchor_key(kind) for an example question
+    role: str  # "passage", "question", or the kind of example ("outside", "harmful", ...)
     similarity: float
 
 
@@ -101,23 +110,32 @@ class Index:
 
     def stored_fingerprint(self) -> str | None:
         """The embedding fingerprint the stored collection was built with (None: no collection)."""
+        return self._stored_metadata().get("embedding")
+
+    def _stored_metadata(self) -> dict:
         try:
             collection = self._client.get_collection(COLLECTION)
         except Exception:  # NotFoundError in chromadb 1.x, ValueError in older ones
-            return None
-        return (collection.metadata or {}).get("embedding")
+            return {}
+        return dict(collection.metadata or {})
 
     def is_current(self, kb: KnowledgeBase) -> bool:
         """True when the stored vectors match this model and every entry's current text."""
         if self.stored_fingerprint() != self.fingerprint:
             return False
-        to_embed, to_remove, _ = _plan(kb, self._stored_hashes(self._open(create=False)))
+        to_embed, to_remove = _plan(_groups(kb), self._stored_hashes(self._open(create=False)))
         return not to_embed and not to_remove
 
     def sync(self, kb: KnowledgeBase, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
         """Bring the collection in line with `kb`, embedding only what changed."""
         start = time.perf_counter()
-        stored = self.stored_fingerprint()
+        groups = _groups(kb)
+        digest = _digest(groups)
+        metadata = self._stored_metadata()
+        stored = metadata.get("embedding")
+        if not rebuild and stored == self.fingerprint and metadata.get("content") == digest:
+            # The collection says it holds exactly this content: nothing to read or embed.
+            return SyncReport(0, 0, len(kb.entries), -1, time.perf_counter() - start, False)
         rebuilt = rebuild or (stored is not None and stored != self.fingerprint)
         if rebuilt and stored is not None:
             self._client.delete_collection(COLLECTION)
@@ -129,36 +147,46 @@ class Index:
             create_collection_if_not_exists=False,
         )
         hashes = self._stored_hashes(store)
-        to_embed, to_remove, unchanged = _plan(kb, hashes)
-        for entry_id in to_remove:
-            store.delete(ids=hashes[entry_id][1])
-        for done, entry in enumerate(to_embed, start=1):
-            if entry.id in hashes:
-                store.delete(ids=hashes[entry.id][1])
-            meta = {"entry_id": entry.id, "hash": entry.content_hash(), "topic": entry.topic}
-            store.add_texts([entry.passage()], [{**meta, "role": "passage"}], ids=[f"{entry.id}:p"])
-            questions.add_texts(
-                list(entry.questions),
-                [{**meta, "role": "question"} for _ in entry.questions],
-                ids=[f"{entry.id}:q{i}" for i in range(len(entry.questions))],
-            )
+        to_embed, to_remove = _plan(groups, hashes)
+        for key in to_remove:
+            store.delete(ids=hashes[key][1])
+        for done, group in enumerate(to_embed, start=1):
+            if group.key in hashes:
+                store.delete(ids=hashes[group.key][1])
+            meta = {"entry_id": group.key, "hash": group.hash}
+            for target, docs, role in (
+                (store, group.passages, "passage"),
+                (questions, group.questions, group.role),
+            ):
+                if docs:
+                    target.add_texts(
+                        [text for _, text in docs],
+                        [{**meta, "role": role} for _ in docs],
+                        ids=[doc_id for doc_id, _ in docs],
+                    )
             if progress:
                 progress(done, len(to_embed))
+        # Recorded last, so that an interrupted build is finished on the next run.
+        store._collection.modify(
+            metadata={"embedding": self.fingerprint, "schema": SCHEMA, "content": digest}
+        )
         self._store = store
+        embedded = sum(1 for g in to_embed if g.key in kb.entries)
         return SyncReport(
-            embedded_entries=len(to_embed),
-            removed_entries=len(to_remove),
-            unchanged_entries=unchanged,
+            embedded_entries=embedded,
+            removed_entries=sum(1 for k in to_remove if not k.startswith("__")),
+            unchanged_entries=len(kb.entries) - embedded,
             vectors=store._collection.count(),
             seconds=time.perf_counter() - start,
             rebuilt=rebuilt,
         )
 
-    def search(self, vector: list[float], k: int) -> list[DenseHit]:
-        """The `k` stored vectors nearest to a question's vector, most similar first."""
+    def search(self, vector: list[float], k: int, roles: tuple[str, ...] = ENTRY_ROLES) -> list[DenseHit]:
+        """The `k` stored vectors of the given roles nearest to a question's vector, most similar first."""
         if self._store is None:
             self._store = self._open(create=False)
-        found = self._store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
+        where = {"role": roles[0]} if len(roles) == 1 else {"role": {"$in": list(roles)}}
+        found = self._store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
         return [
             DenseHit(doc.metadata["entry_id"], doc.metadata.get("role", ""), 1.0 - float(distance))
             for doc, distance in found
@@ -176,11 +204,45 @@ class Index:
         return out
 
 
-def _plan(kb: KnowledgeBase, stored: dict[str, tuple[str, list[str]]]) -> tuple[list[Entry], list[str], int]:
-    to_embed = [e for e in kb.entries.values() if stored.get(e.id, ("",))[0] != e.content_hash()]
-    to_remove = [entry_id for entry_id in stored if entry_id not in kb.entries]
-    unchanged = len(kb.entries) - len(to_embed)
-    return to_embed, to_remove, unchanged
+@dataclass(frozen=True)
+class _Group:
+    """Vectors that are embedded and replaced together: one entry, or the out-of-scope examples."""
+
+    key: str
+    hash: str
+    passages: list[tuple[str, str]]  # (doc id, text), passage role
+    questions: list[tuple[str, str]]  # (doc id, text), query role
+    role: str  # role recorded for the query-role vectors
+
+
+def _groups(kb: KnowledgeBase) -> list[_Group]:
+    groups = [
+        _Group(
+            key=e.id,
+            hash=e.content_hash(),
+            passages=[(f"{e.id}:p", e.passage())],
+            questions=[(f"{e.id}:q{i}", q) for i, q in enumerate(e.questions)],
+            role="question",
+        )
+        for e in kb.entries.values()
+    ]
+    for kind, examples in kb.anchors.items():
+        key = anchor_key(kind)
+        digest = hashlib.sha256("\n".join(examples).encode()).hexdigest()[:16]
+        docs = [(f"{key}:{i}", q) for i, q in enumerate(examples)]
+        groups.append(_Group(key=key, hash=digest, passages=[], questions=docs, role=kind))
+    return groups
+
+
+def _digest(groups: list[_Group]) -> str:
+    return hashlib.sha256("\n".join(f"{g.key}:{g.hash}" for g in groups).encode()).hexdigest()[:16]
+
+
+def _plan(groups: list[_Group], stored: dict[str, tuple[str, list[str]]]) -> tuple[list[_Group], list[str]]:
+    to_embed = [g for g in groups if stored.get(g.key, ("",))[0] != g.hash]
+    wanted = {g.key for g in groups}
+    to_remove = [key for key in stored if key not in wanted]
+    return to_embed, to_remove
 
 
 def remove_index_dir(index_dir: Path) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.datafiles import read_yaml
+
 LANGS = ("zh", "en")
 
 # Every template and the variables the code supplies to it.
@@ -57,7 +59,8 @@ def load_replies(directory: Path) -> Replies:
             if unknown:
                 raise PromptError(
                     f"{directory / 'replies.yaml'}: template {name!r} ({lang}) uses unknown "
-                    f"variable(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(variables)) or 'none'}"
+                    f"variable(s) {', '.join(sorted(unknown))}; "
+                    f"allowed: {', '.join(sorted(variables)) or 'none'}"
                 )
     examples = _read(directory / "scope_examples.yaml")
     for lang in LANGS:
@@ -68,7 +71,7 @@ def load_replies(directory: Path) -> Replies:
 
 def _read(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except FileNotFoundError:
         raise PromptError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:

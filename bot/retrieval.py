@@ -25,6 +25,25 @@ class Hit:
     lexical: float  # BM25 score over the best possible for this question, 0..1
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """The entries found for a question, and how close it came to each kind of example."""
+
+    hits: list[Hit]
+    # Best similarity to the example questions of each kind in the index
+    # ("outside", "harmful", "protective"); 0.0 when none was near.
+    anchors: dict[str, float]
+
+    @property
+    def best(self) -> Hit | None:
+        """The best hit, if any."""
+        return self.hits[0] if self.hits else None
+
+    def anchor(self, kind: str) -> float:
+        """Similarity of the nearest example of `kind`."""
+        return self.anchors.get(kind, 0.0)
+
+
 class Retriever:
     """Finds the entries that answer a question."""
 
@@ -46,10 +65,10 @@ class Retriever:
         self.lexical_weight = lexical_weight
         self._dense_k = dense_k
 
-    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
-        """The `k` best entries for a cleaned question, best first."""
+    def retrieve(self, question: str, k: int = 5) -> Retrieval:
+        """The `k` best entries for a cleaned question, best first, with the example evidence."""
         query = to_simplified(question)
-        dense = self._dense_scores(query)
+        dense, anchors = self._dense_scores(query)
         raw = self._lexical.scores(query)
         ceiling = self._lexical.max_possible(query) or 1.0
         lexical = {entry_id: min(score / ceiling, 1.0) for entry_id, score in raw.items()}
@@ -57,19 +76,24 @@ class Retriever:
         candidates = set(dense) | set(lexical)
         fused = self._fuse(candidates, dense, lexical, floor)
         ranked = sorted(candidates, key=lambda e: fused[e], reverse=True)[:k]
-        return [
+        hits = [
             Hit(self._kb.entries[e], fused[e], dense.get(e, floor), lexical.get(e, 0.0))
             for e in ranked
             if e in self._kb.entries
         ]
+        return Retrieval(hits, anchors)
 
-    def _dense_scores(self, query: str) -> dict[str, float]:
+    def _dense_scores(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Best similarity per entry, and per kind of example question."""
         vector = self._embeddings.embed_query(query)
         best: dict[str, float] = {}
         for hit in self._index.search(vector, k=self._dense_k):
-            if hit.similarity > best.get(hit.entry_id, -1.0):
-                best[hit.entry_id] = hit.similarity
-        return best
+            best[hit.entry_id] = max(hit.similarity, best.get(hit.entry_id, -1.0))
+        anchors = {}
+        for kind in self._kb.anchors:
+            nearest = self._index.search(vector, k=1, roles=(kind,))
+            anchors[kind] = nearest[0].similarity if nearest else 0.0
+        return best, anchors
 
     def _fuse(self, candidates, dense, lexical, floor) -> dict[str, float]:
         match self.fusion:
@@ -81,8 +105,7 @@ class Retriever:
                 return _reciprocal_rank(candidates, dense, lexical)
             case _:
                 return {
-                    e: dense.get(e, floor) + self.lexical_weight * lexical.get(e, 0.0)
-                    for e in candidates
+                    e: dense.get(e, floor) + self.lexical_weight * lexical.get(e, 0.0) for e in candidates
                 }
 
 

@@ -40,6 +40,7 @@ class Settings(BaseModel):
     # Scope decision; None means the calibrated default of the chosen backend.
     scope_min_dense: float | None = None
     scope_min_lexical: float | None = None
+    scope_min_margin: float | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -61,6 +62,7 @@ class Settings(BaseModel):
             "BOT_MAX_QUESTION_CHARS": "max_question_chars",
             "BOT_SCOPE_MIN_DENSE": "scope_min_dense",
             "BOT_SCOPE_MIN_LEXICAL": "scope_min_lexical",
+            "BOT_SCOPE_MIN_MARGIN": "scope_min_margin",
         }
         values = {field: env[var] for var, field in names.items() if env.get(var, "") != ""}
         if values.get("embedding_backend") == "sentence-transformers" and "embedding_model" not in values:
@@ -71,9 +73,7 @@ class Settings(BaseModel):
         try:
             return cls(**values)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{_env_name(names, err['loc'][0])}: {err['msg']}" for err in exc.errors()
-            )
+            problems = "; ".join(f"{_env_name(names, err['loc'][0])}: {err['msg']}" for err in exc.errors())
             raise SettingsError(f"invalid configuration: {problems}") from None
 
 

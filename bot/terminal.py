@@ -9,7 +9,8 @@ from bot.answering import Answer, AnswerService, EmptyQuestion
 
 BANNER = {
     "zh": "个人信息保护小助手 · 输入问题后回车；/en 切换英文，/zh 切换中文，/quit 退出",
-    "en": "Personal-information protection assistant · type a question; /zh Chinese, /en English, /quit to leave",
+    "en": "Personal-information protection assistant · type a question; "
+    "/zh Chinese, /en English, /quit to leave",
 }
 
 
