@@ -46,6 +46,8 @@ def main(
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m bot ... | head`: the reader left, nothing to report
+        return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -181,16 +182,30 @@ class Index:
             rebuilt=rebuilt,
         )
 
-    def search(self, vector: list[float], k: int, roles: tuple[str, ...] = ENTRY_ROLES) -> list[DenseHit]:
-        """The `k` stored vectors of the given roles nearest to a question's vector, most similar first."""
+    def search(self, vector: list[float], k: int) -> list[DenseHit]:
+        """The entries' vectors among the `k` stored vectors nearest to a question's vector, best first.
+
+        No metadata filter: a filtered query costs Chroma ten times more, and
+        example questions among the `k` are simply dropped here.
+        """
         if self._store is None:
             self._store = self._open(create=False)
-        where = {"role": roles[0]} if len(roles) == 1 else {"role": {"$in": list(roles)}}
-        found = self._store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
+        found = self._store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
         return [
             DenseHit(doc.metadata["entry_id"], doc.metadata.get("role", ""), 1.0 - float(distance))
             for doc, distance in found
+            if doc.metadata.get("role") in ENTRY_ROLES
         ]
+
+    def vectors(self, role: str) -> np.ndarray:
+        """All stored vectors of one role, as rows (for small sets compared in memory)."""
+        if self._store is None:
+            self._store = self._open(create=False)
+        got = self._store.get(where={"role": role}, include=["embeddings"])
+        vectors = got.get("embeddings")
+        if vectors is None or len(vectors) == 0:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(vectors, dtype=np.float32)
 
     @staticmethod
     def _stored_hashes(store: Chroma) -> dict[str, tuple[str, list[str]]]:
@@ -249,6 +264,11 @@ def remove_index_dir(index_dir: Path) -> None:
     """Delete a damaged embedded index so that it can be built afresh."""
     if index_dir.exists():
         shutil.rmtree(index_dir)
+    # Chroma keeps one system per path for the life of the process; without
+    # this, a client opened on the new directory would reuse the damaged one.
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
 
 
 def print_progress(done: int, total: int) -> None:

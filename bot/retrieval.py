@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.index import Index
@@ -55,7 +56,7 @@ class Retriever:
         lexical: LexicalIndex,
         fusion: Fusion = "hybrid",
         lexical_weight: float = 0.25,
-        dense_k: int = 60,
+        dense_k: int = 40,
     ):
         self._kb = kb
         self._index = index
@@ -64,6 +65,7 @@ class Retriever:
         self.fusion = fusion
         self.lexical_weight = lexical_weight
         self._dense_k = dense_k
+        self._anchors: dict[str, np.ndarray] | None = None
 
     def retrieve(self, question: str, k: int = 5) -> Retrieval:
         """The `k` best entries for a cleaned question, best first, with the example evidence."""
@@ -89,11 +91,19 @@ class Retriever:
         best: dict[str, float] = {}
         for hit in self._index.search(vector, k=self._dense_k):
             best[hit.entry_id] = max(hit.similarity, best.get(hit.entry_id, -1.0))
-        anchors = {}
-        for kind in self._kb.anchors:
-            nearest = self._index.search(vector, k=1, roles=(kind,))
-            anchors[kind] = nearest[0].similarity if nearest else 0.0
+        query = np.asarray(vector, dtype=np.float32)
+        anchors = {
+            kind: float((matrix @ query).max()) if matrix.size else 0.0
+            for kind, matrix in self._anchor_vectors().items()
+        }
         return best, anchors
+
+    def _anchor_vectors(self) -> dict[str, np.ndarray]:
+        # A few hundred example questions: one matrix product in memory is
+        # faster than a filtered Chroma query per kind, on every question.
+        if self._anchors is None:
+            self._anchors = {kind: self._index.vectors(kind) for kind in self._kb.anchors}
+        return self._anchors
 
     def _fuse(self, candidates, dense, lexical, floor) -> dict[str, float]:
         match self.fusion:

@@ -1,0 +1,69 @@
+"""Shared, expensive fixtures: the real embedding model and a real index, built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.embeddings import BundledE5Embeddings
+from bot.settings import REPO_ROOT, Settings
+
+# Offline, always: a test that reaches for a model hub must fail, not download.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DATA = Path(__file__).parent / "data"
+SHARED_TOPICS = REPO_ROOT.parent / "shared" / "topics.md"
+
+
+@pytest.fixture(scope="session")
+def bundled_embeddings() -> BundledE5Embeddings:
+    """The packaged multilingual-e5-small, loaded once."""
+    return BundledE5Embeddings()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """A data directory of the session's own, so the developer's .data/ is never touched."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir) -> Settings:
+    """Default settings pointed at the session's data directory."""
+    return Settings(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def app(settings, bundled_embeddings) -> App:
+    """The whole answer service over the real knowledge base and a real Chroma index."""
+    return build_app(settings, embeddings=bundled_embeddings)
+
+
+@pytest.fixture(scope="session")
+def env(data_dir, app) -> dict[str, str]:
+    """Environment for CLI runs that reuse the session's index."""
+    return {"BOT_DATA_DIR": str(data_dir)}
+
+
+@pytest.fixture
+def small_knowledge(tmp_path) -> Path:
+    """A copy of the knowledge base with three entries: fast to index in tests that rebuild."""
+    target = tmp_path / "knowledge"
+    (target / "entries").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "knowledge" / "TOPICS.md", target / "TOPICS.md")
+    shutil.copy(REPO_ROOT / "knowledge" / "lexicon.txt", target / "lexicon.txt")
+    shutil.copy(REPO_ROOT / "knowledge" / "harmful_requests.yaml", target / "harmful_requests.yaml")
+    source = (REPO_ROOT / "knowledge" / "entries" / "fake_sms.yaml").read_text(encoding="utf-8")
+    (target / "entries" / "fake_sms.yaml").write_text(source, encoding="utf-8")
+    import yaml
+
+    entries = yaml.safe_load(source)[:3]
+    (target / "entries" / "fake_sms.yaml").write_text(
+        yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return target
