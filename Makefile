@@ -26,6 +26,9 @@ index: install
 chat: index
 	$(BIN)/python -m bot chat
 
+bot: index
+	$(BIN)/python -m bot telegram
+
 validate: install
 	$(BIN)/python -m bot validate
 

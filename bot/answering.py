@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
+from bot.conversation import is_follow_up
 from bot.knowledge import Entry, KnowledgeBase
 from bot.normalize import clean, detect_language
 from bot.prompts import Replies
@@ -107,22 +108,32 @@ class AnswerService:
         self.scope = scope
         self.max_question_chars = max_question_chars
 
-    def ask(self, question: str, lang: str | None = None) -> Answer:
-        """Answer one question; `lang` forces the reply language ('zh' or 'en')."""
+    def ask(self, question: str, lang: str | None = None, previous: str | None = None) -> Answer:
+        """Answer one question; `lang` forces the reply language ('zh' or 'en').
+
+        `previous` is the chat's last question: a follow-up that cannot be
+        answered alone ("那怎么办？", "what about my parents?") is searched
+        together with it.
+        """
         start = time.perf_counter()
         text = clean(question, self.max_question_chars)
         if not text:
             raise EmptyQuestion("the question is empty")
         lang = lang if lang in ("zh", "en") else detect_language(text)
-        retrieval = self.retriever.retrieve(text, k=1 + MAX_RELATED + 2)
-        if self.safety.is_harmful(text, retrieval):
-            answer = self._refusal(text, lang)
-        elif self.scope.in_scope(retrieval.best, retrieval.anchor("outside")):
-            answer = self._from_hits(text, lang, retrieval)
-        else:
-            answer = self._out_of_scope(text, lang)
+        answer = self._decide(text, text, lang)
+        if not answer.in_scope and previous and is_follow_up(text):
+            context = clean(previous, self.max_question_chars)
+            answer = self._decide(text, f"{context} {text}", lang)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
+
+    def _decide(self, text: str, search_text: str, lang: str) -> Answer:
+        retrieval = self.retriever.retrieve(search_text, k=1 + MAX_RELATED + 2)
+        if self.safety.is_harmful(text, retrieval):
+            return self._refusal(text, lang)
+        if self.scope.in_scope(retrieval.best, retrieval.anchor("outside")):
+            return self._from_hits(text, lang, retrieval)
+        return self._out_of_scope(text, lang)
 
     def empty_reply(self, lang: str = "zh") -> str:
         """What to say to an empty question."""

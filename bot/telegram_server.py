@@ -1,0 +1,135 @@
+"""Running the Telegram bot: logging, polling, or a webhook server with a health endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import signal
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import App, build_app
+from bot.conversation import ChatMemory
+from bot.index import print_progress
+from bot.limits import UserRateLimit
+from bot.prompts import load_telegram_texts
+from bot.pseudonym import Pseudonymizer, load_pepper
+from bot.settings import Settings, check_telegram
+from bot.telegram_bot import BotServices, build_application
+
+logger = logging.getLogger("bot.telegram")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr; httpx at WARNING, because its INFO lines carry the URL and so the token."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # python-telegram-bot logs whole updates (message texts) at DEBUG.
+    logging.getLogger("telegram").setLevel(max(level, logging.INFO))
+
+
+def make_services(settings: Settings, app: App) -> BotServices:
+    """The handlers' services, from settings and the built answer service."""
+    texts, topic_names = load_telegram_texts(settings.prompts_dir)
+    pepper = load_pepper(settings.pepper.get_secret_value() if settings.pepper else None, settings.data_dir)
+    return BotServices(
+        answers=app.answers,
+        texts=texts,
+        topic_names_en=topic_names,
+        pseudonym=Pseudonymizer(pepper),
+        memory=ChatMemory(ttl_s=settings.context_ttl_s),
+        user_limit=UserRateLimit(limit=settings.user_questions_per_minute),
+    )
+
+
+def make_application(settings: Settings, app: App | None = None) -> Application:
+    """The configured python-telegram-bot Application (not started)."""
+    check_telegram(settings)
+    app = app or build_app(settings, progress=print_progress)
+    return build_application(
+        settings.telegram_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        make_services(settings, app),
+    )
+
+
+def run(settings: Settings) -> int:
+    """Run the bot until SIGINT/SIGTERM; an answer in progress is still sent before exit."""
+    check_telegram(settings)
+    configure_logging()
+    application = make_application(settings)
+    if settings.bot_mode == "webhook":
+        asyncio.run(serve_webhook(application, settings))
+    else:
+        logger.info("polling for updates")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def webhook_app(application: Application, secret: str, path: str, ready: dict[str, bool]) -> web.Application:
+    """The aiohttp app: POST `path` for updates (secret checked), /healthz and /readyz."""
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, application.bot)
+        except Exception:  # malformed body: say so, never crash the server
+            return web.Response(status=400, text="bad update")
+        await application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readyz(request: web.Request) -> web.Response:
+        return web.Response(text="ready") if ready.get("ready") else web.Response(status=503, text="starting")
+
+    server = web.Application(client_max_size=1 << 20)
+    server.router.add_post(path, receive)
+    server.router.add_get("/healthz", healthz)
+    server.router.add_get("/readyz", readyz)
+    return server
+
+
+async def serve_webhook(
+    application: Application,
+    settings: Settings,
+    host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
+    register: bool = True,
+) -> None:
+    """Serve Telegram's webhook calls until `stop` is set (or SIGINT/SIGTERM)."""
+    secret = settings.webhook_secret.get_secret_value()
+    path = urlparse(settings.webhook_url).path or "/telegram"
+    ready: dict[str, bool] = {"ready": False}
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
+            loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(webhook_app(application, secret, path, ready))
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.port)
+    await site.start()
+    async with application:
+        if register:
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+        await application.start()
+        ready["ready"] = True
+        logger.info("webhook server listening on port %s", settings.port)
+        await stop.wait()
+        ready["ready"] = False
+        await application.stop()
+    await runner.cleanup()
