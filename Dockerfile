@@ -1,5 +1,6 @@
 # The bot image: CPU-only torch, a non-root user, the knowledge index built at
 # image build time. Build:  docker build -t pi-guard-bot .
+# Run the Telegram bot:      docker run --rm -e TELEGRAM_BOT_TOKEN=... pi-guard-bot
 # Run the terminal chat:     docker run -it --rm pi-guard-bot chat
 # Ask one question:          docker run --rm pi-guard-bot ask --json "快递单怎么处理"
 
@@ -40,4 +41,4 @@ USER bot
 # answers from its first second and needs no write access to /app.
 RUN python -m bot validate && python -m bot index && python -m bot ask "构建镜像时的预热问题" > /dev/null
 ENTRYPOINT ["python", "-m", "bot"]
-CMD ["chat"]
+CMD ["telegram"]
