@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from langchain_core.embeddings import Embeddings
 
 from bot.answering import AnswerService, ScopeRule
+from bot.checking import MessageChecker, load_check_rules
 from bot.embeddings import fingerprint, make_embeddings
 from bot.index import Index, IndexUnavailable, Progress, SyncReport, open_client
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -42,6 +43,7 @@ class App:
     retriever: Retriever
     answers: AnswerService
     index_report: SyncReport
+    checker: MessageChecker
 
 
 def scope_rule(settings: Settings) -> ScopeRule:
@@ -91,4 +93,7 @@ def build_app(
     tokenizer = Tokenizer(settings.data_dir / "jieba", settings.knowledge_dir / "lexicon.txt")
     retriever = Retriever(kb, index, embeddings, LexicalIndex(kb, tokenizer))
     answers = AnswerService(kb, retriever, replies, safety, scope_rule(settings), settings.max_question_chars)
-    return App(settings, kb, replies, embeddings, index, retriever, answers, report)
+    checker = MessageChecker(
+        load_check_rules(settings.knowledge_dir, settings.prompts_dir), retriever, settings.max_question_chars
+    )
+    return App(settings, kb, replies, embeddings, index, retriever, answers, report, checker)

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.answering import EmptyQuestion
 from bot.app import build_app, open_index, sync_index
+from bot.checking import CheckRulesError
 from bot.embeddings import make_embeddings
 from bot.index import IndexUnavailable, print_progress, remove_index_dir
 from bot.knowledge import KnowledgeError, load_knowledge
@@ -35,7 +36,7 @@ def main(
     try:
         settings = Settings.from_env(environ)
         return args.run(args, settings, stdin, stdout)
-    except (SettingsError, PromptError, SafetyRulesError) as exc:
+    except (SettingsError, PromptError, SafetyRulesError, CheckRulesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KnowledgeError as exc:
@@ -67,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", action="store_true", help="read questions from standard input, one per line")
     p.add_argument("--lang", choices=("zh", "en"), help="answer in this language")
     p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("check", help="is this message a scam? warning signs, risk and what to do")
+    p.add_argument("text", nargs="?", help="the message (omit with --jsonl)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--jsonl", action="store_true", help="read messages from standard input, one per line")
+    p.add_argument("--lang", choices=("zh", "en"), help="explain in this language")
+    p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("chat", help="interactive terminal chat for demos")
     p.set_defaults(run=cmd_chat)
@@ -151,7 +159,41 @@ def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
     return EXIT_OK
 
 
-def _question_of(line: str) -> str | None:
+def cmd_check(args, settings: Settings, stdin, stdout) -> int:
+    """Check one message, or one per line of standard input with --jsonl."""
+    if not args.jsonl and (args.text is None or not args.text.strip()):
+        print('error: the message is empty. Usage: python -m bot check "message text"', file=sys.stderr)
+        return EXIT_USAGE
+    checker = build_app(settings, progress=print_progress).checker
+    if args.jsonl:
+        for line in stdin:
+            text = _question_of(line, key="text")
+            if text is None:
+                continue
+            try:
+                out = checker.check(text, lang=args.lang).to_dict()
+            except ValueError:
+                out = {"error": "empty message"}
+            print(json.dumps(out, ensure_ascii=False), file=stdout, flush=True)
+        return EXIT_OK
+    try:
+        result = checker.check(args.text, lang=args.lang)
+    except ValueError:
+        print("error: the message is empty once cleaned", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False), file=stdout)
+        return EXIT_OK
+    print(f"risk: {result.risk.upper()} (score {result.score})", file=stdout)
+    for sign in result.signs:
+        print(f"  ! {sign.label}: “{sign.evidence}”", file=stdout)
+    if result.match:
+        print(f"resembles: {result.match['title']} ({result.match['source']['name']})", file=stdout)
+    print(result.advice, file=stdout)
+    return EXIT_OK
+
+
+def _question_of(line: str, key: str = "q") -> str | None:
     line = line.strip()
     if not line:
         return None
@@ -161,7 +203,7 @@ def _question_of(line: str) -> str | None:
         except json.JSONDecodeError:
             return line
         if isinstance(data, dict):
-            return str(data.get("q") or "")
+            return str(data.get(key) or "")
     return line
 
 

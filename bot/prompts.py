@@ -42,6 +42,11 @@ TELEGRAM_VARIABLES: dict[str, set[str]] = {
     "rate_limited": set(),
     "apology": set(),
     "source_link": {"name", "date", "url"},
+    "check_usage": set(),
+    "check_resembles": set(),
+    "risk_high": set(),
+    "risk_medium": set(),
+    "risk_low": set(),
     "button_previous": set(),
     "button_next": set(),
 }

@@ -34,6 +34,7 @@ from telegram.ext import (
 )
 
 from bot.answering import Answer, AnswerService, EmptyQuestion
+from bot.checking import MessageChecker
 from bot.conversation import ChatMemory
 from bot.knowledge import Entry, KnowledgeBase
 from bot.limits import ChatPacer, UserRateLimit
@@ -59,6 +60,7 @@ COMMANDS = {
         ("lang", "切换语言"),
         ("privacy", "我保存什么"),
         ("forget", "清除本聊天的记录"),
+        ("check", "查一条可疑消息"),
     ],
     "en": [
         ("start", "Start"),
@@ -69,6 +71,7 @@ COMMANDS = {
         ("lang", "Switch language"),
         ("privacy", "What I keep"),
         ("forget", "Clear this chat's context"),
+        ("check", "Check a suspicious message"),
     ],
 }
 
@@ -78,6 +81,7 @@ class BotServices:
     """What the handlers use, built once by `build_application`."""
 
     answers: AnswerService
+    checker: MessageChecker
     texts: Replies
     topic_names_en: dict[str, str]
     pseudonym: Pseudonymizer
@@ -292,6 +296,63 @@ async def _send_topic(context, svc: BotServices, chat_id: int, topic: str, lang:
     await _send(context, chat_id, text, InlineKeyboardMarkup(buttons) if buttons else None)
 
 
+# --- the scam checker ---------------------------------------------------------------------------
+
+RISK_MARKERS = {"high": "🔴", "medium": "🟠", "low": "🟢"}
+
+
+async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/check followed by a message, or /check in reply to a message: is it a scam?"""
+    message = update.effective_message
+    text = " ".join(context.args or [])
+    if not text and message.reply_to_message:
+        text = message.reply_to_message.text or message.reply_to_message.caption or ""
+    await _check_and_reply(update, context, text)
+
+
+async def forwarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A forwarded text is checked automatically (private chats only)."""
+    message = update.effective_message
+    if message.chat.type == ChatType.PRIVATE:
+        await _check_and_reply(update, context, message.text or "")
+
+
+async def _check_and_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    svc = _services(context)
+    chat_id = update.effective_chat.id
+    lang = svc.languages.get(chat_id)
+    if not text.strip():
+        await _send(context, chat_id, svc.texts.render("check_usage", lang or _lang(update, svc)))
+        return
+    user_key = svc.pseudonym("user", update.effective_user.id if update.effective_user else chat_id)
+    if not svc.user_limit.allow(user_key):
+        await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
+        return
+    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    result = await asyncio.to_thread(svc.checker.check, text, lang)
+    logger.info(
+        "checked chat=%s risk=%s signs=%d", svc.pseudonym("chat", chat_id), result.risk, len(result.signs)
+    )
+    await _send(context, chat_id, _check_html(svc, result))
+
+
+def _check_html(svc: BotServices, result) -> str:
+    lang = result.lang
+    lines = [f"{RISK_MARKERS[result.risk]} <b>{escape(svc.texts.render('risk_' + result.risk, lang))}</b>"]
+    for sign in result.signs:
+        lines.append(f"• {escape(sign.label)}: “{escape(sign.evidence)}”")
+    if result.match:
+        entry = svc.kb.entries.get(str(result.match["id"]))
+        if entry:
+            lines.append("")
+            lines.append(
+                escape(svc.texts.render("check_resembles", lang)) + f" <b>{escape(entry.title[lang])}</b>"
+            )
+            lines.append(_source_html(svc, entry, lang))
+    lines += ["", escape(result.advice)]
+    return "\n".join(lines)
+
+
 # --- messages -----------------------------------------------------------------------------------
 
 
@@ -404,8 +465,10 @@ def build_application(
     application.add_handler(CommandHandler("lang", language))
     application.add_handler(CommandHandler("privacy", privacy))
     application.add_handler(CommandHandler("forget", forget))
+    application.add_handler(CommandHandler("check", check_command))
     application.add_handler(CallbackQueryHandler(button))
     text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(text & filters.FORWARDED & filters.UpdateType.MESSAGE, forwarded))
     application.add_handler(MessageHandler(text & filters.UpdateType.MESSAGES, question))
     other = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     application.add_handler(MessageHandler(other, not_text))

@@ -41,6 +41,7 @@ def make_services(settings: Settings, app: App) -> BotServices:
     pepper = load_pepper(settings.pepper.get_secret_value() if settings.pepper else None, settings.data_dir)
     return BotServices(
         answers=app.answers,
+        checker=app.checker,
         texts=texts,
         topic_names_en=topic_names,
         pseudonym=Pseudonymizer(pepper),

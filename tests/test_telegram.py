@@ -329,3 +329,36 @@ def test_missing_or_malformed_token_is_exit_code_2(env, message, capsys):
     assert main(["telegram"], environ=env) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+async def test_check_command_reply_and_forwarded_message(app, tmp_path):
+    scam = "【工商银行】您的信用卡可提额至5万，请今日内登录 icbc-95588.top 填写卡号和验证码，电话13812345678"
+    async with running_bot(app, tmp_path) as (api, _):
+        api.inject_message(1401, f"/check {scam}")
+        [checked] = await api.wait_for(1, chat_id=1401)
+        assert checked["text"].startswith("🔴") and "icbc-95588.top" in checked["text"]
+        assert "13812345678" not in checked["text"]
+        assert "96110" in checked["text"]
+
+        api.inject_message(1402, "您的验证码是 482910，请勿告诉任何人", message_id=10)
+        await api.wait_for(1, chat_id=1402)
+        api.inject_message(1402, "/check", reply_to_message=10)
+        await api.wait_for(2, chat_id=1402)
+        verdict = texts(api, 1402)[1]
+        assert verdict.startswith("🟢") and "不代表一定安全" in verdict
+
+        forwarded = {
+            "message_id": 20,
+            "date": 0,
+            "chat": {"id": 1403, "type": "private", "first_name": "A"},
+            "from": {"id": 1403, "is_bot": False, "first_name": "A"},
+            "forward_origin": {"type": "hidden_user", "sender_user_name": "Unknown", "date": 0},
+            "text": "Your account will be frozen within 24 hours. Transfer your funds to a safe account now.",
+        }
+        api.inject_update({"message": forwarded})
+        [auto] = await api.wait_for(1, chat_id=1403)
+        assert auto["text"].startswith("🔴") and "safe account" in auto["text"].lower()
+
+        api.inject_message(1404, "/check")
+        [usage] = await api.wait_for(1, chat_id=1404)
+        assert "/check" in usage["text"]
