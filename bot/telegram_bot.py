@@ -329,7 +329,11 @@ async def _check_and_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
         return
     await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-    result = await asyncio.to_thread(svc.checker.check, text, lang)
+    try:
+        result = await asyncio.to_thread(svc.checker.check, text, lang)
+    except ValueError:  # nothing left once invisible characters are removed
+        await _send(context, chat_id, svc.texts.render("check_usage", lang or _lang(update, svc)))
+        return
     logger.info(
         "checked chat=%s risk=%s signs=%d", svc.pseudonym("chat", chat_id), result.risk, len(result.signs)
     )

@@ -360,5 +360,7 @@ async def test_check_command_reply_and_forwarded_message(app, tmp_path):
         assert auto["text"].startswith("🔴") and "safe account" in auto["text"].lower()
 
         api.inject_message(1404, "/check")
+        api.inject_message(1405, "/check \u200b\u200b")
         [usage] = await api.wait_for(1, chat_id=1404)
-        assert "/check" in usage["text"]
+        [invisible] = await api.wait_for(1, chat_id=1405)
+        assert "/check" in usage["text"] and "/check" in invisible["text"]
