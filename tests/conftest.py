@@ -57,7 +57,8 @@ def small_knowledge(tmp_path) -> Path:
     (target / "entries").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "knowledge" / "TOPICS.md", target / "TOPICS.md")
     shutil.copy(REPO_ROOT / "knowledge" / "lexicon.txt", target / "lexicon.txt")
-    shutil.copy(REPO_ROOT / "knowledge" / "harmful_requests.yaml", target / "harmful_requests.yaml")
+    for name in ("harmful_requests.yaml", "scam_signs.yaml"):
+        shutil.copy(REPO_ROOT / "knowledge" / name, target / name)
     source = (REPO_ROOT / "knowledge" / "entries" / "fake_sms.yaml").read_text(encoding="utf-8")
     (target / "entries" / "fake_sms.yaml").write_text(source, encoding="utf-8")
     import yaml
