@@ -151,10 +151,18 @@ class LexicalIndex:
         self._avg = sum(self._len) / max(n, 1)
         df = Counter(t for tf in self._tf for t in tf)
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._rarest = max(self._idf.values(), default=1.0)
 
-    def scores(self, question: str) -> dict[str, float]:
-        """BM25 score of every entry that shares a token with `question`."""
+    def relative_scores(self, question: str) -> dict[str, float]:
+        """BM25 score of every entry sharing a token with `question`, over the best possible, 0..1.
+
+        The question is tokenised once for both the scores and their ceiling.
+        """
         terms = Counter(self._tokenize(question))
+        ceiling = self._max_possible(terms) or 1.0
+        return {entry_id: min(score / ceiling, 1.0) for entry_id, score in self._scores(terms).items()}
+
+    def _scores(self, terms: Counter) -> dict[str, float]:
         out: dict[str, float] = {}
         for i, tf in enumerate(self._tf):
             score = 0.0
@@ -167,13 +175,11 @@ class LexicalIndex:
                 out[self._ids[i]] = score
         return out
 
-    def max_possible(self, question: str) -> float:
+    def _max_possible(self, terms: Counter) -> float:
         """The score a perfect match on every query term would get (for normalising).
 
         A term no entry contains counts as the rarest kind of term: a question
         full of words the knowledge base never uses ("红烧肉怎么做") must not
         look like a strong match because its one common word matched.
         """
-        terms = Counter(self._tokenize(question))
-        rarest = max(self._idf.values(), default=1.0)
-        return sum(self._idf.get(t, rarest) * (self._k1 + 1) * min(q, 2) for t, q in terms.items())
+        return sum(self._idf.get(t, self._rarest) * (self._k1 + 1) * min(q, 2) for t, q in terms.items())

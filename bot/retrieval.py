@@ -71,9 +71,7 @@ class Retriever:
         """The `k` best entries for a cleaned question, best first, with the example evidence."""
         query = to_simplified(question)
         dense, anchors = self._dense_scores(query)
-        raw = self._lexical.scores(query)
-        ceiling = self._lexical.max_possible(query) or 1.0
-        lexical = {entry_id: min(score / ceiling, 1.0) for entry_id, score in raw.items()}
+        lexical = self._lexical.relative_scores(query)
         floor = min(dense.values(), default=0.0)
         candidates = set(dense) | set(lexical)
         fused = self._fuse(candidates, dense, lexical, floor)
