@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from bot.conversation import is_follow_up
 from bot.knowledge import Entry, KnowledgeBase
+from bot.masking import detect, mask, sensitive_kinds
 from bot.normalize import clean, detect_language
 from bot.prompts import Replies
 from bot.retrieval import Hit, Retrieval, Retriever
@@ -81,6 +82,9 @@ class Answer:
     sources: list[SourceRef] = field(default_factory=list)
     related: list[Related] = field(default_factory=list)
     latency_ms: float = 0.0
+    # Kinds of the sender's own numbers found (and masked) in the question, and the kind warning.
+    personal_data: list[str] = field(default_factory=list)
+    privacy_warning: str | None = None
 
     def to_dict(self) -> dict:
         """The JSON object of `ask --json`."""
@@ -119,11 +123,17 @@ class AnswerService:
         text = clean(question, self.max_question_chars)
         if not text:
             raise EmptyQuestion("the question is empty")
+        # Only the masked text is processed, echoed or remembered from here on.
+        kinds = sensitive_kinds(detect(text))
+        text = mask(text)
         lang = lang if lang in ("zh", "en") else detect_language(text)
         answer = self._decide(text, text, lang)
         if not answer.in_scope and previous and is_follow_up(text):
-            context = clean(previous, self.max_question_chars)
+            context = mask(clean(previous, self.max_question_chars))
             answer = self._decide(text, f"{context} {text}", lang)
+        if kinds:
+            answer.personal_data = kinds
+            answer.privacy_warning = self.replies.personal_data_warning(kinds, lang)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 
@@ -195,6 +205,8 @@ class AnswerService:
             parts.append("\n".join(lines))
         if answer.sources:
             parts.append(self.source_line(answer.sources[0], answer.lang))
+        if answer.privacy_warning:
+            parts.append(answer.privacy_warning)
         return "\n\n".join(parts)
 
 

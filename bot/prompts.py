@@ -24,7 +24,10 @@ REPLY_VARIABLES: dict[str, set[str]] = {
     "out_of_scope": {"examples"},
     "refusal": set(),
     "empty_question": set(),
+    "personal_data_warning": {"kinds"},
 }
+# Names of the kinds of personal data (bot/masking.py) the warning lists.
+PERSONAL_DATA_KINDS = ("id_number", "bank_card", "phone")
 
 
 # The Telegram texts (prompts/telegram.yaml) and their variables.
@@ -67,10 +70,17 @@ class Replies:
         """Fill `template` in `lang` with `values`."""
         return self.templates[template][lang].format(**values)
 
+    def personal_data_warning(self, kinds: list[str], lang: str) -> str:
+        """The kind warning for a sender who posted their own ID, card or phone number."""
+        names = [self.templates["personal_data_kinds"][lang][k] for k in kinds]
+        joined = "、".join(names) if lang == "zh" else ", ".join(names)
+        return self.render("personal_data_warning", lang, kinds=joined)
+
 
 def load_replies(directory: Path) -> Replies:
     """Load and check `replies.yaml` and `scope_examples.yaml` from `directory`."""
     templates = _checked(directory / "replies.yaml", REPLY_VARIABLES)
+    _check_names(directory / "replies.yaml", templates, "personal_data_kinds", PERSONAL_DATA_KINDS)
     examples = _read(directory / "scope_examples.yaml")
     for lang in LANGS:
         if not isinstance(examples.get(lang), list) or not examples[lang]:
@@ -108,6 +118,16 @@ def _checked(path: Path, expected: dict[str, set[str]]) -> dict:
                     f"allowed: {', '.join(sorted(variables)) or 'none'}"
                 )
     return templates
+
+
+def _check_names(path: Path, templates: dict, name: str, keys: tuple[str, ...]) -> None:
+    """A table of names per language (`name`) must name every one of `keys` in both languages."""
+    table = templates.get(name)
+    for lang in LANGS:
+        names = table.get(lang) if isinstance(table, dict) else None
+        missing = [k for k in keys if not isinstance(names, dict) or not names.get(k)]
+        if missing:
+            raise PromptError(f"{path}: {name!r} ({lang}) lacks {', '.join(missing)}")
 
 
 def _read(path: Path) -> dict:

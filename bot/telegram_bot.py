@@ -160,6 +160,8 @@ def _answer_html(svc: BotServices, answer: Answer) -> str:
         entry = svc.kb.entries.get(answer.sources[0].id)
         if entry:
             parts.append(_source_html(svc, entry, answer.lang))
+    if answer.privacy_warning:
+        parts.append(f"<i>{escape(answer.privacy_warning)}</i>")
     return "\n\n".join(parts)
 
 
