@@ -14,6 +14,7 @@ class UserRateLimit:
     def __init__(self, limit: int = 10, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self._limit, self._window, self._clock = limit, window_s, clock
         self._seen: dict[str, deque[float]] = {}
+        self._told: dict[str, float] = {}  # when each user over the limit was last told to wait
 
     def allow(self, user: str) -> bool:
         """Record one question from `user`; False when it is over the limit."""
@@ -29,9 +30,24 @@ class UserRateLimit:
                 del self._seen[key]
         return True
 
+    def tell_once(self, user: str) -> bool:
+        """True the first time in a window that `user` is over the limit: say "please wait" once.
+
+        A flood then costs one reply, not one per message, so it cannot
+        occupy the bot (or Telegram's per-chat pace) at other users' expense.
+        """
+        now = self._clock()
+        if now - self._told.get(user, -self._window) < self._window:
+            return False
+        self._told[user] = now
+        if len(self._told) > 10_000:
+            self._told = {k: t for k, t in self._told.items() if now - t < self._window}
+        return True
+
     def forget(self, user: str) -> None:
         """Drop what is held about `user`."""
         self._seen.pop(user, None)
+        self._told.pop(user, None)
 
 
 class ChatPacer:

@@ -55,6 +55,8 @@ class Settings(BaseModel):
     port: int = Field(default=8080, ge=1, le=65535)
     # Questions one user may ask per minute, and how long a chat's context lives.
     user_questions_per_minute: int = Field(default=10, ge=1)
+    # Updates of any kind (commands, buttons, stickers) one user may send per minute.
+    user_updates_per_minute: int = Field(default=30, ge=1)
     context_ttl_s: int = Field(default=900, ge=0)
     # Secret key for pseudonymous ids in logs; generated into the data directory if unset.
     pepper: SecretStr | None = None
@@ -87,6 +89,7 @@ class Settings(BaseModel):
             "WEBHOOK_SECRET": "webhook_secret",
             "PORT": "port",
             "BOT_USER_QUESTIONS_PER_MINUTE": "user_questions_per_minute",
+            "BOT_USER_UPDATES_PER_MINUTE": "user_updates_per_minute",
             "BOT_CONTEXT_TTL_S": "context_ttl_s",
             "BOT_PEPPER": "pepper",
         }

@@ -26,10 +26,12 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -87,6 +89,8 @@ class BotServices:
     pseudonym: Pseudonymizer
     memory: ChatMemory
     user_limit: UserRateLimit
+    # Every update (commands, buttons, stickers) counts here; questions also count in user_limit.
+    update_limit: UserRateLimit = field(default_factory=lambda: UserRateLimit(limit=30))
     pacer: ChatPacer = field(default_factory=ChatPacer)
     languages: dict[int, str] = field(default_factory=dict)  # chat id -> language chosen with /lang
 
@@ -241,6 +245,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc.languages.pop(chat_id, None)
     if update.effective_user:
         svc.user_limit.forget(svc.pseudonym("user", update.effective_user.id))
+        svc.update_limit.forget(svc.pseudonym("user", update.effective_user.id))
     await _send(context, chat_id, svc.texts.render("forgotten", lang))
 
 
@@ -328,7 +333,8 @@ async def _check_and_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         return
     user_key = svc.pseudonym("user", update.effective_user.id if update.effective_user else chat_id)
     if not svc.user_limit.allow(user_key):
-        await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
+        if svc.user_limit.tell_once(user_key):
+            await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
         return
     await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     try:
@@ -392,7 +398,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_key = svc.pseudonym("user", update.effective_user.id if update.effective_user else chat_id)
     lang = svc.languages.get(chat_id)
     if not svc.user_limit.allow(user_key):
-        await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
+        if svc.user_limit.tell_once(user_key):
+            await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
         return
     await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     previous = svc.memory.previous(chat_key)
@@ -423,6 +430,22 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not (replied and replied.from_user and replied.from_user.id == context.bot.id):
             return
     await _send(context, message.chat.id, svc.texts.render("non_text", _lang(update, svc)))
+
+
+async def flood_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Before any handler: a user sending more updates than anyone reads is told once, then ignored."""
+    svc = _services(context)
+    user = update.effective_user
+    if user is None:
+        return
+    user_key = svc.pseudonym("user", user.id)
+    if svc.update_limit.allow(user_key):
+        return
+    chat = update.effective_chat
+    # One "please wait" per window, whichever limit was hit first.
+    if chat is not None and chat.type == ChatType.PRIVATE and svc.user_limit.tell_once(user_key):
+        await _send(context, chat.id, svc.texts.render("rate_limited", _lang(update, svc)))
+    raise ApplicationHandlerStop
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -463,6 +486,7 @@ def build_application(
         .build()
     )
     application.bot_data["services"] = services
+    application.add_handler(TypeHandler(Update, flood_gate), group=-1)
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("topics", topics))

@@ -47,6 +47,7 @@ def make_services(settings: Settings, app: App) -> BotServices:
         pseudonym=Pseudonymizer(pepper),
         memory=ChatMemory(ttl_s=settings.context_ttl_s),
         user_limit=UserRateLimit(limit=settings.user_questions_per_minute),
+        update_limit=UserRateLimit(limit=settings.user_updates_per_minute),
     )
 
 
