@@ -114,7 +114,7 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
     """Build the index incrementally, or from scratch with --rebuild."""
     kb = load_knowledge(settings.knowledge_dir)
     embeddings = make_embeddings(settings)
-    if args.rebuild:
+    if args.rebuild and not settings.chroma_host:  # a server's collection is dropped by the rebuild itself
         remove_index_dir(settings.index_dir)
     index = open_index(settings, embeddings)
     report = sync_index(index, kb, rebuild=args.rebuild, progress=print_progress)
@@ -123,7 +123,7 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
         f"{report.embedded_entries} entries embedded, {report.unchanged_entries} unchanged, "
         f"{report.removed_entries} removed"
         + (f"; {report.vectors} vectors" if report.vectors >= 0 else "")
-        + f" in {settings.index_dir}",
+        + f" in {settings.index_location}",
         file=stdout,
     )
     return EXIT_OK
