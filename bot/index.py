@@ -135,8 +135,8 @@ def verify_collection(
     stored = metadata.get("embedding")
     if stored != fingerprint:
         raise IndexMismatch(
-            f"the index in {where} was built with the embedding {stored!r}, but this configuration "
-            f"uses {fingerprint!r}. Rebuild it with the same BOT_EMBEDDING_* settings as the bot: "
+            f"the index in {where} was built with the embedding [{stored or 'none recorded'}], but this "
+            f"configuration uses [{fingerprint}]. Rebuild it with the same BOT_EMBEDDING_* settings as the bot: "
             "python -m bot index"
         )
     digest = content_digest(kb)
