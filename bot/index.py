@@ -136,8 +136,8 @@ def verify_collection(
     if stored != fingerprint:
         raise IndexMismatch(
             f"the index in {where} was built with the embedding [{stored or 'none recorded'}], but this "
-            f"configuration uses [{fingerprint}]. Rebuild it with the same BOT_EMBEDDING_* settings as the bot: "
-            "python -m bot index"
+            f"configuration uses [{fingerprint}]. Rebuild it with the same BOT_EMBEDDING_* settings as "
+            "the bot: python -m bot index"
         )
     digest = content_digest(kb)
     if metadata.get("content") != digest:
