@@ -164,7 +164,7 @@ def check_chroma_server(ctx: _Context) -> Finding:
         return Finding(
             "chroma server",
             "fail",
-            f"{s.index_location} does not answer ({type(exc).__name__})",
+            f"{s.index_location} does not answer ({_reason(exc)})",
             "start it (chroma run --path DIR --host 0.0.0.0 --port PORT, or the chroma service of "
             "docker-compose.yml) or correct CHROMA_HOST, CHROMA_PORT and CHROMA_SSL",
         )
@@ -255,6 +255,12 @@ def _without_credentials(url: str) -> str:
     except ValueError:
         return "LLM_BASE_URL (unparsable)"
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The underlying error in a few words (the client's own message, not our wrapper's)."""
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {str(cause)[:120]}"
 
 
 def _origin(url: str) -> str:
