@@ -179,9 +179,14 @@ class Index:
             return {}
         return dict(collection.metadata or {})
 
-    def count(self) -> int:
-        """How many vectors the collection holds (a cheap round trip: the readiness probe)."""
-        return self._client.get_collection(COLLECTION).count()
+    def status(self) -> tuple[int, str | None]:
+        """How many vectors the stored collection holds and its fingerprint (two cheap round trips).
+
+        For the readiness probe: a collection rebuilt with another model while
+        this process runs is not this index any more.
+        """
+        collection = self._client.get_collection(COLLECTION)
+        return collection.count(), (collection.metadata or {}).get("embedding")
 
     def is_current(self, kb: KnowledgeBase) -> bool:
         """True when the stored vectors match this model and every entry's current text."""

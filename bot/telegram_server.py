@@ -76,12 +76,14 @@ class ReadinessProbe:
             return "embedding model not loaded"
         try:
             # Chroma's client blocks (HTTP to the server, or SQLite): never on the event loop.
-            vectors = await asyncio.wait_for(asyncio.to_thread(self._index.count), self._timeout_s)
+            vectors, stored = await asyncio.wait_for(asyncio.to_thread(self._index.status), self._timeout_s)
         except TimeoutError:
             return "index not answering"
         except Exception as exc:  # a stopped server, a dropped collection: not ready, say which
             logger.warning("readiness: index unreachable (%s)", type(exc).__name__)
             return "index unreachable"
+        if stored != self._index.fingerprint:
+            return "index built with another model"
         return None if vectors > 0 else "index empty"
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import build_app
+from bot.app import build_app, open_store
 from bot.cli import main
-from bot.index import verify_collection
+from bot.index import Index, verify_collection
 from bot.settings import REPO_ROOT, Settings
 from bot.telegram_server import ReadinessProbe, make_application, serve_webhook
 from tests.chroma_server import ChromaServer, free_port
@@ -141,9 +141,13 @@ async def test_readyz_follows_the_index_and_healthz_stays_live(tmp_path, bundled
                 await asyncio.wait_for(server, 10)
 
 
-async def test_readiness_needs_the_embedding_model(app):
-    assert await ReadinessProbe(app.index, None).problem() == "embedding model not loaded"
+async def test_readiness_needs_the_model_and_an_index_of_that_model(app, settings):
     assert await ReadinessProbe(app.index, app.embeddings).problem() is None
+    assert await ReadinessProbe(app.index, None).problem() == "embedding model not loaded"
+    # The same store, read by a process configured for another model (as after a rebuild
+    # with another model while this replica runs): not ready.
+    other = Index(open_store(settings), app.embeddings, "sentence-transformers:another-model:'':''")
+    assert await ReadinessProbe(other, app.embeddings).problem() == "index built with another model"
 
 
 def _replica(tmp_path: Path, name: str, port: int, env: dict[str, str], api: FakeBotAPI) -> subprocess.Popen:
@@ -239,7 +243,6 @@ async def test_two_webhook_replicas_answer_alike_from_the_shared_index(served, t
 
 
 def test_verify_collection_accepts_the_index_it_describes(served, chroma_server):
-    from bot.app import open_store
     from bot.knowledge import load_knowledge
 
     settings = Settings.from_env(served)
