@@ -110,7 +110,7 @@ def build_app(
     )
     if settings.chroma_host:
         client = open_store(settings)
-        # Checked before the model loads: a misconfigured replica is refused in a second.
+        # Checked before the model loads: a misconfigured replica is refused within seconds.
         report = verify_collection(client, kb, fingerprint(settings), settings.index_location)
         embeddings = embeddings or make_embeddings(settings)
         index = Index(client, embeddings, fingerprint(settings))

@@ -63,7 +63,7 @@ def make_application(settings: Settings, app: App | None = None) -> Application:
 
 
 class ReadinessProbe:
-    """Can this replica answer? Its index answers a count and its embedding model is loaded."""
+    """Can this replica answer? Its model is loaded and its index answers, built with that model."""
 
     def __init__(self, index: Index, embeddings: Embeddings | None, timeout_s: float = 3.0) -> None:
         self._index = index
