@@ -52,6 +52,16 @@ def test_index_writes_to_the_server_and_ask_reads_it_without_a_local_index(
     assert not (tmp_path / "index").exists()  # the reader built nothing of its own
 
 
+def test_rebuild_on_the_server_embeds_everything_again_and_leaves_no_local_index(served, tmp_path, capsys):
+    env = {**served, "BOT_DATA_DIR": str(tmp_path)}
+    assert main(["index", "--rebuild"], environ=env) == 0
+    out = capsys.readouterr().out
+    assert "index rebuilt" in out and "3 entries embedded" in out and "the Chroma server at" in out
+    assert main(["ask", "--json", "伪基站是啥，怎么能冒充银行号码发短信"], environ=env) == 0
+    assert json.loads(capsys.readouterr().out)["sources"][0]["id"] == "fake-sms-fake-base-station"
+    assert not (tmp_path / "index").exists()
+
+
 @pytest.mark.parametrize("command", [["ask", "伪基站是啥"], ["telegram"]])
 def test_a_bot_with_another_embedding_refuses_to_start(served, tmp_path, capsys, command):
     env = {
