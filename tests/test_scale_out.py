@@ -182,10 +182,10 @@ def _replica(tmp_path: Path, name: str, port: int, env: dict[str, str], api: Fak
         # One pepper for every replica: a chat has one pseudonym whichever replica answers.
         "BOT_PEPPER": "replicas-share-this-pepper",
     }
-    log = (tmp_path / f"{name}.log").open("wb")
     # cwd: a directory without a .env file, so the developer's own settings stay out.
     command = [sys.executable, "-m", "bot", "telegram"]
-    return subprocess.Popen(command, cwd=data, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+    with (tmp_path / f"{name}.log").open("wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, cwd=data, env=child_env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _update(chat_id: int, text: str) -> dict:
