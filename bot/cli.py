@@ -1,4 +1,4 @@
-"""The command-line adapter: `python -m bot validate|index|ask|chat|eval`.
+"""The command-line adapter: `python -m bot validate|index|ask|chat|eval|doctor`.
 
 It only translates between the terminal and the services; `bot.app` builds them.
 """
@@ -20,7 +20,7 @@ from bot.index import IndexUnavailable, print_progress, remove_index_dir
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.prompts import PromptError
 from bot.safety import SafetyRulesError
-from bot.settings import REPO_ROOT, Settings, SettingsError
+from bot.settings import REPO_ROOT, Settings, SettingsError, read_environment
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
@@ -33,6 +33,7 @@ def main(
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     args = _parser().parse_args(argv)
+    args.environ = environ  # for `doctor`, which also reads variables of features it does not import
     try:
         settings = Settings.from_env(environ)
         return args.run(args, settings, stdin, stdout)
@@ -82,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("telegram", help="run the Telegram bot (TELEGRAM_BOT_TOKEN, BOT_MODE=polling|webhook)")
     p.set_defaults(run=cmd_telegram)
 
+    p = sub.add_parser("doctor", help="check the configuration, each problem with its fix (exit 1 if any)")
+    p.set_defaults(run=cmd_doctor)
+
     p = sub.add_parser("eval", help="measure retrieval and scope on the development set")
     p.add_argument("--dev-set", type=Path, default=DEV_SET)
     p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
@@ -114,7 +118,7 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
     """Build the index incrementally, or from scratch with --rebuild."""
     kb = load_knowledge(settings.knowledge_dir)
     embeddings = make_embeddings(settings)
-    if args.rebuild:
+    if args.rebuild and not settings.chroma_host:  # a server's collection is dropped by the rebuild itself
         remove_index_dir(settings.index_dir)
     index = open_index(settings, embeddings)
     report = sync_index(index, kb, rebuild=args.rebuild, progress=print_progress)
@@ -123,7 +127,7 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
         f"{report.embedded_entries} entries embedded, {report.unchanged_entries} unchanged, "
         f"{report.removed_entries} removed"
         + (f"; {report.vectors} vectors" if report.vectors >= 0 else "")
-        + f" in {settings.index_dir}",
+        + f" in {settings.index_location}",
         file=stdout,
     )
     return EXIT_OK
@@ -223,6 +227,13 @@ def cmd_telegram(args, settings: Settings, stdin, stdout) -> int:
     from bot.telegram_server import run
 
     return run(settings)
+
+
+def cmd_doctor(args, settings: Settings, stdin, stdout) -> int:
+    """Check token, data directory, knowledge, Chroma server, index, model and LLM endpoint."""
+    from bot.doctor import diagnose, print_findings
+
+    return print_findings(diagnose(settings, read_environment(args.environ)), stdout)
 
 
 def cmd_eval(args, settings: Settings, stdin, stdout) -> int:

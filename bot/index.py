@@ -42,6 +42,10 @@ class IndexUnavailable(RuntimeError):
     """The index cannot be opened; the message names the directory and the fix."""
 
 
+class IndexMismatch(IndexUnavailable):
+    """The stored index is missing, or was built with another model or knowledge base."""
+
+
 @dataclass(frozen=True)
 class SyncReport:
     """What one build did."""
@@ -90,6 +94,61 @@ def open_client(index_dir: Path) -> chromadb.ClientAPI:
         ) from exc
 
 
+def open_server_client(host: str, port: int, ssl: bool = False) -> chromadb.ClientAPI:
+    """A client of the shared Chroma server at `host:port`, telemetry off."""
+    try:
+        # HttpClient asks the server for its tenant and database at once, so an
+        # unreachable server fails here, not in the middle of the first answer.
+        return chromadb.HttpClient(
+            host=host, port=port, ssl=ssl, settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    except Exception as exc:  # ValueError when nothing listens; httpx errors for a wrong host
+        scheme = "https" if ssl else "http"
+        raise IndexUnavailable(
+            f"cannot reach the Chroma server at {scheme}://{host}:{port} ({type(exc).__name__}: {exc}). "
+            "Start it (chroma run --path DIR --port PORT) or correct CHROMA_HOST, CHROMA_PORT and CHROMA_SSL"
+        ) from exc
+
+
+def content_digest(kb: KnowledgeBase) -> str:
+    """The digest of everything the index embeds from `kb` (recorded in the collection's metadata)."""
+    return _digest(_groups(kb))
+
+
+def verify_collection(
+    client: chromadb.ClientAPI, kb: KnowledgeBase, fingerprint: str, where: str
+) -> SyncReport:
+    """Check, without embedding anything, that the stored collection holds `kb` embedded with `fingerprint`.
+
+    A reader of a shared index (a bot replica) calls this instead of `Index.sync`:
+    another model's vectors would give wrong answers, and entries missing from
+    `kb` could not be shown. Raises `IndexMismatch` naming both sides and the fix.
+    """
+    start = time.perf_counter()
+    try:
+        metadata = dict(client.get_collection(COLLECTION).metadata or {})
+    except Exception as exc:  # NotFoundError in chromadb 1.x
+        raise IndexMismatch(
+            f"there is no index in {where}. Build it with: python -m bot index "
+            "(with the same CHROMA_* and BOT_EMBEDDING_* settings as the bot)"
+        ) from exc
+    stored = metadata.get("embedding")
+    if stored != fingerprint:
+        raise IndexMismatch(
+            f"the index in {where} was built with the embedding [{stored or 'none recorded'}], but this "
+            f"configuration uses [{fingerprint}]. Rebuild it with the same BOT_EMBEDDING_* settings as "
+            "the bot: python -m bot index"
+        )
+    digest = content_digest(kb)
+    if metadata.get("content") != digest:
+        raise IndexMismatch(
+            f"the index in {where} holds another version of the knowledge base "
+            f"(content {metadata.get('content')!r}, this knowledge base {digest!r}), or its build "
+            "was interrupted. Update it from this knowledge directory with: python -m bot index"
+        )
+    return SyncReport(0, 0, len(kb.entries), -1, time.perf_counter() - start, False)
+
+
 class Index:
     """The Chroma collection of one knowledge base, embedded with one model."""
 
@@ -119,6 +178,15 @@ class Index:
         except Exception:  # NotFoundError in chromadb 1.x, ValueError in older ones
             return {}
         return dict(collection.metadata or {})
+
+    def status(self) -> tuple[int, str | None]:
+        """How many vectors the stored collection holds and its fingerprint (two cheap round trips).
+
+        For the readiness probe: a collection rebuilt with another model while
+        this process runs is not this index any more.
+        """
+        collection = self._client.get_collection(COLLECTION)
+        return collection.count(), (collection.metadata or {}).get("embedding")
 
     def is_current(self, kb: KnowledgeBase) -> bool:
         """True when the stored vectors match this model and every entry's current text."""

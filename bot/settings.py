@@ -18,6 +18,37 @@ BotMode = Literal["polling", "webhook"]
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
 
+# Environment variable -> settings field: the one list of names the bot reads
+# (also used by `python -m bot doctor` and the docker-compose test).
+ENV_VARS: dict[str, str] = {
+    "BOT_KNOWLEDGE_DIR": "knowledge_dir",
+    "BOT_PROMPTS_DIR": "prompts_dir",
+    "BOT_DATA_DIR": "data_dir",
+    "BOT_EMBEDDING_BACKEND": "embedding_backend",
+    "BOT_EMBEDDING_MODEL": "embedding_model",
+    "BOT_EMBEDDING_QUERY_PREFIX": "embedding_query_prefix",
+    "BOT_EMBEDDING_PASSAGE_PREFIX": "embedding_passage_prefix",
+    "BOT_MAX_QUESTION_CHARS": "max_question_chars",
+    "BOT_SCOPE_MIN_DENSE": "scope_min_dense",
+    "BOT_SCOPE_MIN_LEXICAL": "scope_min_lexical",
+    "BOT_SCOPE_MIN_MARGIN": "scope_min_margin",
+    "TELEGRAM_BOT_TOKEN": "telegram_token",
+    "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
+    "BOT_MODE": "bot_mode",
+    "WEBHOOK_URL": "webhook_url",
+    "WEBHOOK_SECRET": "webhook_secret",
+    "PORT": "port",
+    "BOT_USER_QUESTIONS_PER_MINUTE": "user_questions_per_minute",
+    "BOT_USER_UPDATES_PER_MINUTE": "user_updates_per_minute",
+    "BOT_CONTEXT_TTL_S": "context_ttl_s",
+    "BOT_PEPPER": "pepper",
+    # Scale-out: a shared Chroma server.
+    "CHROMA_HOST": "chroma_host",
+    "CHROMA_PORT": "chroma_port",
+    "CHROMA_SSL": "chroma_ssl",
+}
+
+
 class SettingsError(ValueError):
     """The environment holds a value the bot cannot use."""
 
@@ -61,38 +92,30 @@ class Settings(BaseModel):
     # Secret key for pseudonymous ids in logs; generated into the data directory if unset.
     pepper: SecretStr | None = None
 
+    # Scale-out: when chroma_host is set, the index lives in that Chroma server
+    # (`python -m bot index` writes it, the bot only reads it) instead of data_dir.
+    chroma_host: str | None = None
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+
     @property
     def index_dir(self) -> Path:
         """Where the embedded Chroma index lives."""
         return self.data_dir / "index"
 
+    @property
+    def index_location(self) -> str:
+        """Where the index lives, in words for messages: the Chroma server or the directory."""
+        if self.chroma_host:
+            scheme = "https" if self.chroma_ssl else "http"
+            return f"the Chroma server at {scheme}://{self.chroma_host}:{self.chroma_port}"
+        return str(self.index_dir)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `BOT_*` variables; a bad value is a `SettingsError`."""
-        env = {**read_dotenv(Path.cwd() / ".env"), **os.environ} if environ is None else environ
-        names = {
-            "BOT_KNOWLEDGE_DIR": "knowledge_dir",
-            "BOT_PROMPTS_DIR": "prompts_dir",
-            "BOT_DATA_DIR": "data_dir",
-            "BOT_EMBEDDING_BACKEND": "embedding_backend",
-            "BOT_EMBEDDING_MODEL": "embedding_model",
-            "BOT_EMBEDDING_QUERY_PREFIX": "embedding_query_prefix",
-            "BOT_EMBEDDING_PASSAGE_PREFIX": "embedding_passage_prefix",
-            "BOT_MAX_QUESTION_CHARS": "max_question_chars",
-            "BOT_SCOPE_MIN_DENSE": "scope_min_dense",
-            "BOT_SCOPE_MIN_LEXICAL": "scope_min_lexical",
-            "BOT_SCOPE_MIN_MARGIN": "scope_min_margin",
-            "TELEGRAM_BOT_TOKEN": "telegram_token",
-            "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
-            "BOT_MODE": "bot_mode",
-            "WEBHOOK_URL": "webhook_url",
-            "WEBHOOK_SECRET": "webhook_secret",
-            "PORT": "port",
-            "BOT_USER_QUESTIONS_PER_MINUTE": "user_questions_per_minute",
-            "BOT_USER_UPDATES_PER_MINUTE": "user_updates_per_minute",
-            "BOT_CONTEXT_TTL_S": "context_ttl_s",
-            "BOT_PEPPER": "pepper",
-        }
+        env = read_environment(environ)
+        names = ENV_VARS
         values = {field: env[var] for var, field in names.items() if env.get(var, "") != ""}
         if values.get("embedding_backend") == "sentence-transformers" and "embedding_model" not in values:
             raise SettingsError(
@@ -104,6 +127,11 @@ class Settings(BaseModel):
         except ValidationError as exc:
             problems = "; ".join(f"{_env_name(names, err['loc'][0])}: {err['msg']}" for err in exc.errors())
             raise SettingsError(f"invalid configuration: {problems}") from None
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """`environ` itself, or (None) the process environment over the variables of ./.env."""
+    return {**read_dotenv(Path.cwd() / ".env"), **os.environ} if environ is None else environ
 
 
 def _env_name(names: Mapping[str, str], field: object) -> str:

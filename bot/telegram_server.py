@@ -10,12 +10,13 @@ import signal
 from urllib.parse import urlparse
 
 from aiohttp import web
+from langchain_core.embeddings import Embeddings
 from telegram import Update
 from telegram.ext import Application
 
 from bot.app import App, build_app
 from bot.conversation import ChatMemory
-from bot.index import print_progress
+from bot.index import Index, print_progress
 from bot.limits import UserRateLimit
 from bot.prompts import load_telegram_texts
 from bot.pseudonym import Pseudonymizer, load_pepper
@@ -62,21 +63,58 @@ def make_application(settings: Settings, app: App | None = None) -> Application:
     )
 
 
+class ReadinessProbe:
+    """Can this replica answer? Its model is loaded and its index answers, built with that model."""
+
+    def __init__(self, index: Index, embeddings: Embeddings | None, timeout_s: float = 3.0) -> None:
+        self._index = index
+        self._embeddings = embeddings
+        self._timeout_s = timeout_s
+
+    async def problem(self) -> str | None:
+        """None when ready, else a short reason (no secrets, no addresses)."""
+        if self._embeddings is None:
+            return "embedding model not loaded"
+        try:
+            # Chroma's client blocks (HTTP to the server, or SQLite): never on the event loop.
+            vectors, stored = await asyncio.wait_for(asyncio.to_thread(self._index.status), self._timeout_s)
+        except TimeoutError:
+            return "index not answering"
+        except Exception as exc:  # a stopped server, a dropped collection: not ready, say which
+            logger.warning("readiness: index unreachable (%s)", type(exc).__name__)
+            return "index unreachable"
+        if stored != self._index.fingerprint:
+            return "index built with another model"
+        return None if vectors > 0 else "index empty"
+
+
 def run(settings: Settings) -> int:
     """Run the bot until SIGINT/SIGTERM; an answer in progress is still sent before exit."""
     check_telegram(settings)
     configure_logging()
-    application = make_application(settings)
+    app = build_app(settings, progress=print_progress)
+    application = make_application(settings, app)
     if settings.bot_mode == "webhook":
-        asyncio.run(serve_webhook(application, settings))
+        asyncio.run(serve_webhook(application, settings, probe=ReadinessProbe(app.index, app.embeddings)))
     else:
         logger.info("polling for updates")
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
-def webhook_app(application: Application, secret: str, path: str, ready: dict[str, bool]) -> web.Application:
-    """The aiohttp app: POST `path` for updates (secret checked), /healthz and /readyz."""
+def webhook_app(
+    application: Application,
+    secret: str,
+    path: str,
+    ready: dict[str, bool],
+    probe: ReadinessProbe | None = None,
+) -> web.Application:
+    """The aiohttp app: POST `path` for updates (secret checked), /healthz and /readyz.
+
+    /healthz says the process serves HTTP (liveness: restart me if not);
+    /readyz also asks `probe` whether the index and model can answer
+    (readiness: send me no traffic if not), 503 with the reason otherwise.
+    """
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -94,7 +132,10 @@ def webhook_app(application: Application, secret: str, path: str, ready: dict[st
         return web.Response(text="ok")
 
     async def readyz(request: web.Request) -> web.Response:
-        return web.Response(text="ready") if ready.get("ready") else web.Response(status=503, text="starting")
+        if not ready.get("ready"):
+            return web.Response(status=503, text="starting")
+        problem = await probe.problem() if probe is not None else None
+        return web.Response(text="ready") if problem is None else web.Response(status=503, text=problem)
 
     server = web.Application(client_max_size=1 << 20)
     server.router.add_post(path, receive)
@@ -109,8 +150,9 @@ async def serve_webhook(
     host: str = "0.0.0.0",
     stop: asyncio.Event | None = None,
     register: bool = True,
+    probe: ReadinessProbe | None = None,
 ) -> None:
-    """Serve Telegram's webhook calls until `stop` is set (or SIGINT/SIGTERM)."""
+    """Serve Telegram's webhook calls until `stop` is set (or SIGINT/SIGTERM); `probe` backs /readyz."""
     secret = settings.webhook_secret.get_secret_value()
     path = urlparse(settings.webhook_url).path or "/telegram"
     ready: dict[str, bool] = {"ready": False}
@@ -119,7 +161,7 @@ async def serve_webhook(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
             loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(webhook_app(application, secret, path, ready))
+    runner = web.AppRunner(webhook_app(application, secret, path, ready, probe))
     await runner.setup()
     site = web.TCPSite(runner, host, settings.port)
     await site.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from bot.app import App, build_app
 from bot.embeddings import BundledE5Embeddings
 from bot.settings import REPO_ROOT, Settings
+from tests.chroma_server import ChromaServer
+from tests.postgres_server import PostgresServer, PostgresUnavailable
 
 # Offline, always: a test that reaches for a model hub must fail, not download.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -53,14 +56,17 @@ def env(data_dir, app) -> dict[str, str]:
 @pytest.fixture
 def small_knowledge(tmp_path) -> Path:
     """A copy of the knowledge base with three entries: fast to index in tests that rebuild."""
-    target = tmp_path / "knowledge"
+    return write_small_knowledge(tmp_path / "knowledge")
+
+
+def write_small_knowledge(target: Path) -> Path:
+    """Write the three-entry copy of the knowledge base into `target`."""
     (target / "entries").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "knowledge" / "TOPICS.md", target / "TOPICS.md")
     shutil.copy(REPO_ROOT / "knowledge" / "lexicon.txt", target / "lexicon.txt")
     for name in ("harmful_requests.yaml", "scam_signs.yaml"):
         shutil.copy(REPO_ROOT / "knowledge" / name, target / name)
     source = (REPO_ROOT / "knowledge" / "entries" / "fake_sms.yaml").read_text(encoding="utf-8")
-    (target / "entries" / "fake_sms.yaml").write_text(source, encoding="utf-8")
     import yaml
 
     entries = yaml.safe_load(source)[:3]
@@ -68,3 +74,28 @@ def small_knowledge(tmp_path) -> Path:
         yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     return target
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[ChromaServer]:
+    """A real Chroma server (`chroma run` from the chromadb package), shared by the session."""
+    with ChromaServer(tmp_path_factory.mktemp("chroma") / "db") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The SQLAlchemy URL of a throwaway PostgreSQL cluster; skipped when PostgreSQL cannot start."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL is not available: {exc}")
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        server.stop()
+        pytest.skip(f"PostgreSQL could not start: {exc}")
+    try:
+        yield server.url
+    finally:
+        server.stop()
