@@ -18,7 +18,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install -e '.[sentence-transformers]'
+RUN pip install -e '.[sentence-transformers,llm]'
 
 # --- runtime stage ---
 FROM python:3.11-slim

@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EmbeddingBackend = Literal["bundled", "sentence-transformers"]
 BotMode = Literal["polling", "webhook"]
+LlmProvider = Literal["none", "openai", "ollama"]
 # A bot token as BotFather issues it: the bot's numeric id, a colon, 35 characters.
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
@@ -59,6 +60,15 @@ class Settings(BaseModel):
     # Secret key for pseudonymous ids in logs; generated into the data directory if unset.
     pepper: SecretStr | None = None
 
+    # Optional fluent answers from a language model (bot/generation.py); off unless LLM_PROVIDER is set.
+    # The key is a SecretStr: never in a repr or log.
+    llm_provider: LlmProvider = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    # Longest wait for the model per question; past it the curated answer is sent.
+    llm_timeout_s: float = Field(default=8.0, gt=0, le=120)
+
     @property
     def index_dir(self) -> Path:
         """Where the embedded Chroma index lives."""
@@ -89,6 +99,11 @@ class Settings(BaseModel):
             "BOT_USER_QUESTIONS_PER_MINUTE": "user_questions_per_minute",
             "BOT_CONTEXT_TTL_S": "context_ttl_s",
             "BOT_PEPPER": "pepper",
+            "LLM_PROVIDER": "llm_provider",
+            "LLM_BASE_URL": "llm_base_url",
+            "LLM_MODEL": "llm_model",
+            "LLM_API_KEY": "llm_api_key",
+            "LLM_TIMEOUT_S": "llm_timeout_s",
         }
         values = {field: env[var] for var, field in names.items() if env.get(var, "") != ""}
         if values.get("embedding_backend") == "sentence-transformers" and "embedding_model" not in values:
@@ -96,11 +111,26 @@ class Settings(BaseModel):
                 "BOT_EMBEDDING_BACKEND=sentence-transformers needs BOT_EMBEDDING_MODEL "
                 "(a model name or a local path)"
             )
+        _check_llm(values)
         try:
             return cls(**values)
         except ValidationError as exc:
             problems = "; ".join(f"{_env_name(names, err['loc'][0])}: {err['msg']}" for err in exc.errors())
             raise SettingsError(f"invalid configuration: {problems}") from None
+
+
+def _check_llm(values: Mapping[str, str]) -> None:
+    """A configured language model needs a model name, and OpenAI's own endpoint a key."""
+    provider = values.get("llm_provider", "none")
+    if provider not in ("openai", "ollama"):  # "none", or a typo pydantic reports next
+        return
+    if "llm_model" not in values:
+        raise SettingsError(f"LLM_PROVIDER={provider} needs LLM_MODEL (for example qwen2.5:7b)")
+    if provider == "openai" and "llm_base_url" not in values and "llm_api_key" not in values:
+        raise SettingsError(
+            "LLM_PROVIDER=openai needs LLM_BASE_URL (an OpenAI-compatible server, "
+            "e.g. http://localhost:8000/v1) or LLM_API_KEY (for api.openai.com)"
+        )
 
 
 def _env_name(names: Mapping[str, str], field: object) -> str:

@@ -40,7 +40,7 @@ def make_services(settings: Settings, app: App) -> BotServices:
     texts, topic_names = load_telegram_texts(settings.prompts_dir)
     pepper = load_pepper(settings.pepper.get_secret_value() if settings.pepper else None, settings.data_dir)
     return BotServices(
-        answers=app.answers,
+        answers=app.answerer,
         checker=app.checker,
         texts=texts,
         topic_names_en=topic_names,
