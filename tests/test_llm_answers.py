@@ -223,7 +223,7 @@ def test_the_prompt_injection_suite_reaches_the_model_masked_or_not_at_all(app, 
         for number in _NUMBER_RE.findall(text):
             assert number not in sent, text
     model.clear()
-XX
+    # Which items the curated path refuses is for the safety rules to decide; some are refused.
     assert len(reached) < len(_injections())
 
 
