@@ -31,6 +31,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # The OpenAI client logs whole requests (the masked question) at DEBUG.
+    logging.getLogger("openai").setLevel(logging.WARNING)
     # python-telegram-bot logs whole updates (message texts) at DEBUG.
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 

@@ -6,10 +6,14 @@ check what the model was sent. `POST /v1/chat/completions` answers both
 non-streaming (one JSON object) and streaming (server-sent events) requests,
 as the real `langchain-openai` client makes them. An unscripted request gets
 a 500, so a call a test did not expect is visible.
+
+For measuring by hand: `python -m tests.fake_openai_server --port 8765
+--reply "别点链接 [1]。" [--delay 30]` serves that reply to every request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -34,14 +38,18 @@ class Reply:
 
 
 class FakeOpenAIServer:
-    """Serves scripted chat completions; `requests` holds every request body received, in order."""
+    """Serves scripted chat completions; `requests` holds every request body received, in order.
 
-    def __init__(self) -> None:
+    `default` answers every request once the script is used up (None: a 500).
+    """
+
+    def __init__(self, port: int = 0, default: Reply | None = None) -> None:
+        self.default = default
         self.requests: list[dict[str, Any]] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
 
@@ -88,7 +96,7 @@ class FakeOpenAIServer:
     def _next(self, body: dict[str, Any]) -> Reply | None:
         with self._lock:
             self.requests.append(body)
-            return self._replies.popleft() if self._replies else None
+            return self._replies.popleft() if self._replies else self.default
 
     def _sleep(self, seconds: float) -> None:
         self._closing.wait(seconds)
@@ -184,3 +192,21 @@ def _chunk(body: dict, delta: dict, finish: str | None = None) -> dict:
         "model": body.get("model", "fake"),
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
+
+
+def _serve_forever() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="serve one fixed chat completion to every request")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--reply", default="[1]")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
+    args = parser.parse_args()
+    with FakeOpenAIServer(args.port, default=Reply(args.reply, delay_s=args.delay)) as server:
+        print(f"serving on {server.base_url} (Ctrl-C stops)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    _serve_forever()

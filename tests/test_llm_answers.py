@@ -272,7 +272,8 @@ def cli_env(data_dir, server) -> dict[str, str]:
     }
 
 
-def test_ask_json_says_whether_the_answer_was_generated(env, data_dir, model):
+def test_ask_json_says_whether_the_answer_was_generated(app, env, data_dir, model):
+    assert app.grounded is None and app.answerer is app.answers  # the default: no model at all
     out = io.StringIO()
     assert main(["ask", "--json", CREDIT], environ=env, stdout=out) == 0
     assert json.loads(out.getvalue())["generated"] is False
