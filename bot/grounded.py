@@ -36,6 +36,11 @@ class GroundedAnswerer:
         self.generator = generator
         self.timeout_s = timeout_s
 
+    def __getattr__(self, name: str):
+        # Anything else an adapter asks of the answer service (a reply text, a setting)
+        # is the curated service's, so the two stay interchangeable as it grows.
+        return getattr(self.service, name)
+
     @property
     def kb(self) -> KnowledgeBase:
         """The knowledge base behind the answers."""

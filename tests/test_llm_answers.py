@@ -154,14 +154,14 @@ def test_a_stream_that_drips_past_the_timeout_gives_the_curated_answer(app, data
     dripping = build_grounded(llm_settings(data_dir, model, llm_timeout_s=0.5), app.answers, streaming=True)
     try:
         # Each chunk arrives well inside the client's read timeout; the whole reply does not.
-        model.script(Reply("别点链接，银行不会这样提额 [1]。" * 10, chunk_delay_s=0.2))
+        model.script(Reply("别点链接，银行不会这样提额 [1]。" * 20, chunk_delay_s=0.2))
         start = time.monotonic()
         answer = dripping.ask(CREDIT)
         elapsed = time.monotonic() - start
     finally:
         dripping.close()
     assert answer.generated is False and answer.answer == curated_credit.answer
-    assert elapsed < 8  # the drip would take about 10 s
+    assert elapsed < 8  # the whole drip takes about 11 s (54 chunks, 0.2 s apart)
 
 
 def test_an_unreachable_server_gives_the_curated_answer(app, data_dir, curated_credit):
