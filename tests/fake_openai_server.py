@@ -1,5 +1,8 @@
 """A small OpenAI-compatible chat-completions server for tests (127.0.0.1, a free port).
 
+It also answers Ollama's own `POST /api/chat` (newline-delimited JSON), the
+protocol LangChain's `ChatOllama` speaks, from the same script.
+
 Each test scripts the replies (a queue: text, status code, delay before the
 reply, delay between streamed chunks) and reads back every request body, to
 check what the model was sent. `POST /v1/chat/completions` answers both
@@ -64,8 +67,13 @@ class FakeOpenAIServer:
 
     @property
     def base_url(self) -> str:
-        """The value for `base_url` / `LLM_BASE_URL`."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        """The value for `base_url` / `LLM_BASE_URL` of an OpenAI-compatible server."""
+        return f"{self.root_url}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """The value for `LLM_BASE_URL` with `LLM_PROVIDER=ollama`."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def script(self, *replies: Reply | str) -> None:
         """Queue replies; a plain string is a 200 with that text."""
@@ -108,7 +116,8 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_POST(self) -> None:
-            if self.path.rstrip("/") != "/v1/chat/completions":
+            ollama = self.path.rstrip("/") == "/api/chat"
+            if self.path.rstrip("/") != "/v1/chat/completions" and not ollama:
                 self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
                 return
             length = int(self.headers.get("Content-Length") or 0)
@@ -123,7 +132,9 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             server._sleep(reply.delay_s)
             try:
-                if reply.status != 200:
+                if ollama:
+                    self._ollama(body, reply)
+                elif reply.status != 200:
                     headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after else {}
                     error = {"error": {"message": "scripted", "type": "server_error"}}
                     self._json(reply.status, error, headers)
@@ -158,6 +169,31 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._event(_chunk(body, {"content": piece}))
             self._event(_chunk(body, {}, finish="stop"))
             self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+
+        def _ollama(self, body: dict, reply: Reply) -> None:
+            if reply.status != 200:
+                self._json(reply.status, {"error": "scripted"})
+                return
+            if not body.get("stream", True):
+                message = {"role": "assistant", "content": reply.content}
+                self._json(200, {"model": body.get("model"), "message": message, "done": True})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.end_headers()
+            pieces = [reply.content[i : i + CHUNK_CHARS] for i in range(0, len(reply.content), CHUNK_CHARS)]
+            for piece in pieces:
+                server._sleep(reply.chunk_delay_s)
+                if server._closing.is_set():
+                    return
+                line = {"model": body.get("model"), "message": {"role": "assistant", "content": piece}}
+                self._line({**line, "done": False})
+            end = {"model": body.get("model"), "message": {"role": "assistant", "content": ""}}
+            self._line({**end, "done": True, "done_reason": "stop"})
+
+        def _line(self, data: dict) -> None:
+            self.wfile.write(json.dumps(data, ensure_ascii=False).encode() + b"\n")
             self.wfile.flush()
 
         def _event(self, data: dict) -> None:

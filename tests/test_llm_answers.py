@@ -176,6 +176,44 @@ def test_an_unreachable_server_gives_the_curated_answer(app, data_dir, curated_c
     assert answer.generated is False and answer.answer == curated_credit.answer
 
 
+def ollama_grounded(app, data_dir, server):
+    settings = Settings(
+        data_dir=data_dir,
+        llm_provider="ollama",
+        llm_base_url=server.root_url,
+        llm_model="qwen2.5:7b",
+        llm_timeout_s=TIMEOUT_S,
+    )
+    return build_grounded(settings, app.answers)
+
+
+def test_ollama_answers_through_chat_ollama(app, data_dir, model, curated_credit):
+    answerer = ollama_grounded(app, data_dir, model)
+    try:
+        model.script("银行不会用短信链接提额 [1]。")
+        answer = answerer.ask(CREDIT)
+    finally:
+        answerer.close()
+    assert answer.generated and answer.answer == "银行不会用短信链接提额 [1]。"
+    assert answer.sources[0].id == curated_credit.sources[0].id
+    assert model.requests[0]["model"] == "qwen2.5:7b" and clean(CREDIT) in "\n".join(model.sent_texts())
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(status=500), Reply("too late [1]", delay_s=30), Reply("no marker")],
+    ids=["500", "slow", "bare"],
+)
+def test_a_misbehaving_ollama_gives_the_curated_answer(app, data_dir, model, curated_credit, reply):
+    answerer = ollama_grounded(app, data_dir, model)
+    try:
+        model.script(reply)
+        answer = answerer.ask(CREDIT)
+    finally:
+        answerer.close()
+    assert answer.generated is False and answer.answer == curated_credit.answer
+
+
 # --- what the model is never asked, and what it is sent -------------------------------------------
 
 
