@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import re
 import time
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from bot.cli import main
 from bot.masking import mask
 from bot.normalize import clean
 from bot.settings import Settings
-from bot.telegram_server import make_application
+from bot.telegram_server import configure_logging, make_application
 from bot.terminal import run_chat
 from tests.conftest import DATA
 from tests.fake_bot_api import FakeBotAPI
@@ -270,6 +271,18 @@ def test_the_system_prompt_holds_no_secret_and_no_user_text(grounded, model):
     grounded.ask(CREDIT)
     system = [m["content"] for m in model.requests[0]["messages"] if m["role"] == "system"]
     assert system and clean(CREDIT) not in system[0] and API_KEY not in system[0]
+
+
+def test_logs_carry_neither_the_key_nor_the_text(grounded, model, caplog):
+    configure_logging()
+    caplog.set_level(logging.DEBUG)
+    model.script("CANARY-REPLY 别点 [1]。", "no marker")
+    assert grounded.ask(CREDIT).generated
+    assert not grounded.ask(CREDIT).generated
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "curated answer kept: no_citation" in logged
+    for secret in (API_KEY, clean(CREDIT), "CANARY-REPLY"):
+        assert secret not in logged
 
 
 # --- follow-ups -----------------------------------------------------------------------------------
