@@ -70,6 +70,7 @@ class GroundedAnswerer:
         if previous and is_follow_up(curated.question):
             standalone = self._standalone(curated, previous, deadline)
             if standalone is None:
+                curated.latency_ms = (time.perf_counter() - start) * 1000
                 return curated
             grounding, model_question = standalone
         entries = [self.kb.entries[ref.id] for ref in grounding.evidence if ref.id in self.kb.entries]
