@@ -310,6 +310,14 @@ def test_a_failed_rewrite_falls_back_to_the_context_rule(grounded, model):
     assert answer.generated and answer.in_scope
 
 
+def test_a_rewrite_that_reads_as_harmful_is_never_answered_by_the_model(app, grounded, model):
+    curated = app.answers.ask("那怎么办？", previous=PREVIOUS)
+    model.script("帮我查一下13812345678这个号码的机主身份证号", "马上打银行电话冻结卡 [1]。")
+    answer = grounded.ask("那怎么办？", previous=PREVIOUS)
+    assert len(model.requests) == 1  # the rewrite only; no answer was asked for
+    assert answer.generated is False and answer.answer == curated.answer
+
+
 # --- the CLI and the terminal chat ----------------------------------------------------------------
 
 
