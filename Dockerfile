@@ -21,8 +21,8 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-# postgres: SQLAlchemy and psycopg, for statistics in PostgreSQL (STATS_DATABASE_URL).
-RUN pip install -e '.[sentence-transformers,postgres]'
+# postgres: SQLAlchemy and psycopg, for statistics in PostgreSQL (STATS_DATABASE_URL); llm: the optional language model.
+RUN pip install -e '.[sentence-transformers,postgres,llm]'
 
 # --- runtime stage: no compilers, no pip cache, no tests ---
 FROM python:3.11-slim

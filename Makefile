@@ -15,7 +15,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e '.[sentence-transformers,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[sentence-transformers,dev,llm]'
 	touch $(STAMP)
 
 install: $(STAMP)

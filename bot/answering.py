@@ -85,10 +85,16 @@ class Answer:
     # Kinds of the sender's own numbers found (and masked) in the question, and the kind warning.
     personal_data: list[str] = field(default_factory=list)
     privacy_warning: str | None = None
+    # True when a language model wrote `answer` from the cited `sources` (bot/grounded.py).
+    generated: bool = False
+    # The in-scope entries behind an answer, best first (the source, then the "see also"
+    # ones), with their scores: what a language model may ground on. Not in the JSON.
+    evidence: list[SourceRef] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
         """The JSON object of `ask --json`."""
         data = asdict(self)
+        del data["evidence"]
         data["latency_ms"] = round(self.latency_ms, 1)
         return data
 
@@ -152,11 +158,12 @@ class AnswerService:
     def _from_hits(self, text: str, lang: str, retrieval: Retrieval) -> Answer:
         best = retrieval.hits[0]
         outside = retrieval.anchor("outside")
-        related = [
-            Related(h.entry.id, h.entry.title[lang])
+        others = [
+            h
             for h in retrieval.hits[1:]
             if self.scope.in_scope(h, outside) and h.entry.answer[lang] != best.entry.answer[lang]
         ][:MAX_RELATED]
+        related = [Related(h.entry.id, h.entry.title[lang]) for h in others]
         return Answer(
             question=text,
             answer=best.entry.answer[lang],
@@ -166,6 +173,7 @@ class AnswerService:
             topic=best.entry.topic,
             sources=[_source_ref(best.entry, lang, best.score)],
             related=related,
+            evidence=[_source_ref(h.entry, lang, h.score) for h in [best, *others]],
         )
 
     def _refusal(self, text: str, lang: str) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import chromadb
 from langchain_core.embeddings import Embeddings
@@ -25,6 +26,9 @@ from bot.prompts import Replies, load_replies
 from bot.retrieval import Retriever
 from bot.safety import HarmRule, load_safety_rules
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.grounded import GroundedAnswerer
 
 # Calibrated on tests/data/dev_questions.jsonl with `python -m bot eval --calibrate`
 # (see README, "Evaluation"). Another model has other similarity levels: set
@@ -53,6 +57,13 @@ class App:
     answers: AnswerService
     index_report: SyncReport
     checker: MessageChecker
+    # Set when a language model is configured (LLM_PROVIDER); evaluation keeps to `answers`.
+    grounded: GroundedAnswerer | None = None
+
+    @property
+    def answerer(self) -> AnswerService | GroundedAnswerer:
+        """What the adapters ask: the grounded answerer when a model is configured, else the curated one."""
+        return self.grounded or self.answers
 
 
 def scope_rule(settings: Settings) -> ScopeRule:
@@ -124,4 +135,20 @@ def build_app(
     checker = MessageChecker(
         load_check_rules(settings.knowledge_dir, settings.prompts_dir), retriever, settings.max_question_chars
     )
-    return App(settings, kb, replies, embeddings, index, retriever, answers, report, checker)
+    grounded = build_grounded(settings, answers) if settings.llm_provider != "none" else None
+    return App(settings, kb, replies, embeddings, index, retriever, answers, report, checker, grounded)
+
+
+def build_grounded(settings: Settings, answers: AnswerService, streaming: bool = False) -> GroundedAnswerer:
+    """The answerer that asks the configured language model, with `answers` as its safety net.
+
+    The prompts are checked here, at start-up; the integrations are imported only now.
+    """
+    from bot.chat_models import make_chat_model
+    from bot.generation import AnswerGenerator
+    from bot.grounded import GroundedAnswerer
+    from bot.prompts import load_llm_prompts
+
+    prompts = load_llm_prompts(settings.prompts_dir)
+    generator = AnswerGenerator(prompts, make_chat_model(settings, streaming=streaming))
+    return GroundedAnswerer(answers, generator, settings.llm_timeout_s)

@@ -139,7 +139,7 @@ def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
         print('error: the question is empty. Usage: python -m bot ask "your question"', file=sys.stderr)
         return EXIT_USAGE
     app = build_app(settings, progress=print_progress)
-    service = app.answers
+    service = app.answerer
     if args.jsonl:
         for line in stdin:
             question = _question_of(line)
@@ -216,7 +216,7 @@ def cmd_chat(args, settings: Settings, stdin, stdout) -> int:
     from bot.terminal import run_chat
 
     app = build_app(settings, progress=print_progress)
-    return run_chat(app.answers, stdin, stdout)
+    return run_chat(app.answerer, stdin, stdout)
 
 
 def cmd_telegram(args, settings: Settings, stdin, stdout) -> int:

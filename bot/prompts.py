@@ -55,6 +55,23 @@ TELEGRAM_VARIABLES: dict[str, set[str]] = {
 }
 
 
+# The language-model prompts (prompts/llm.yaml, bot/generation.py): the variables each
+# may use, and those it must use, without which the model would not see the question
+# or the entries.
+LLM_VARIABLES: dict[str, set[str]] = {
+    "system": set(),
+    "answer": {"question", "entries"},
+    "entry": {"number", "title", "answer", "source"},
+    "rewrite_system": set(),
+    "rewrite": {"previous", "question"},
+}
+LLM_REQUIRED: dict[str, set[str]] = {
+    "answer": {"question", "entries"},
+    "entry": {"number", "answer"},
+    "rewrite": {"previous", "question"},
+}
+
+
 class PromptError(ValueError):
     """A template file is missing, malformed or uses an unknown variable."""
 
@@ -98,8 +115,16 @@ def load_telegram_texts(directory: Path) -> tuple[Replies, dict[str, str]]:
     return Replies(templates=templates, scope_examples={}), {str(k): str(v) for k, v in names.items()}
 
 
-def _checked(path: Path, expected: dict[str, set[str]]) -> dict:
-    """Read a template file and check every expected template in both languages."""
+def load_llm_prompts(directory: Path) -> dict[str, dict[str, str]]:
+    """The language-model prompts of `llm.yaml`: every template in both languages, variables checked."""
+    return _checked(directory / "llm.yaml", LLM_VARIABLES, LLM_REQUIRED)
+
+
+def _checked(path: Path, expected: dict[str, set[str]], required: dict[str, set[str]] | None = None) -> dict:
+    """Read a template file and check every expected template in both languages.
+
+    `required` names variables a template must use, not only may.
+    """
     templates = _read(path)
     for name, variables in expected.items():
         per_lang = templates.get(name)
@@ -116,6 +141,12 @@ def _checked(path: Path, expected: dict[str, set[str]]) -> dict:
                     f"{path}: template {name!r} ({lang}) uses unknown "
                     f"variable(s) {', '.join(sorted(unknown))}; "
                     f"allowed: {', '.join(sorted(variables)) or 'none'}"
+                )
+            missing = (required or {}).get(name, set()) - used
+            if missing:
+                raise PromptError(
+                    f"{path}: template {name!r} ({lang}) is missing the variable(s) "
+                    + ", ".join("{" + v + "}" for v in sorted(missing))
                 )
     return templates
 

@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EmbeddingBackend = Literal["bundled", "sentence-transformers"]
 BotMode = Literal["polling", "webhook"]
+LlmProvider = Literal["none", "openai", "ollama"]
 # A bot token as BotFather issues it: the bot's numeric id, a colon, 35 characters.
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
@@ -42,6 +43,11 @@ ENV_VARS: dict[str, str] = {
     "BOT_USER_UPDATES_PER_MINUTE": "user_updates_per_minute",
     "BOT_CONTEXT_TTL_S": "context_ttl_s",
     "BOT_PEPPER": "pepper",
+    "LLM_PROVIDER": "llm_provider",
+    "LLM_BASE_URL": "llm_base_url",
+    "LLM_MODEL": "llm_model",
+    "LLM_API_KEY": "llm_api_key",
+    "LLM_TIMEOUT_S": "llm_timeout_s",
     # Scale-out: a shared Chroma server.
     "CHROMA_HOST": "chroma_host",
     "CHROMA_PORT": "chroma_port",
@@ -97,6 +103,14 @@ class Settings(BaseModel):
     chroma_host: str | None = None
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     chroma_ssl: bool = False
+    # Optional fluent answers from a language model (bot/generation.py); off unless LLM_PROVIDER is set.
+    # The key is a SecretStr: never in a repr or log.
+    llm_provider: LlmProvider = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    # Longest wait for the model per question; past it the curated answer is sent.
+    llm_timeout_s: float = Field(default=8.0, gt=0, le=120)
 
     @property
     def index_dir(self) -> Path:
@@ -122,6 +136,7 @@ class Settings(BaseModel):
                 "BOT_EMBEDDING_BACKEND=sentence-transformers needs BOT_EMBEDDING_MODEL "
                 "(a model name or a local path)"
             )
+        _check_llm(values)
         try:
             return cls(**values)
         except ValidationError as exc:
@@ -132,6 +147,20 @@ class Settings(BaseModel):
 def read_environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
     """`environ` itself, or (None) the process environment over the variables of ./.env."""
     return {**read_dotenv(Path.cwd() / ".env"), **os.environ} if environ is None else environ
+
+
+def _check_llm(values: Mapping[str, str]) -> None:
+    """A configured language model needs a model name, and OpenAI's own endpoint a key."""
+    provider = values.get("llm_provider", "none")
+    if provider not in ("openai", "ollama"):  # "none", or a typo pydantic reports next
+        return
+    if "llm_model" not in values:
+        raise SettingsError(f"LLM_PROVIDER={provider} needs LLM_MODEL (for example qwen2.5:7b)")
+    if provider == "openai" and "llm_base_url" not in values and "llm_api_key" not in values:
+        raise SettingsError(
+            "LLM_PROVIDER=openai needs LLM_BASE_URL (an OpenAI-compatible server, "
+            "e.g. http://localhost:8000/v1) or LLM_API_KEY (for api.openai.com)"
+        )
 
 
 def _env_name(names: Mapping[str, str], field: object) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telegram import (
     BotCommand,
@@ -44,6 +45,9 @@ from bot.normalize import detect_language
 from bot.prompts import Replies
 from bot.pseudonym import Pseudonymizer
 from bot.telegram_text import escape, split_message
+
+if TYPE_CHECKING:
+    from bot.grounded import GroundedAnswerer
 
 logger = logging.getLogger("bot.telegram")
 
@@ -82,7 +86,7 @@ COMMANDS = {
 class BotServices:
     """What the handlers use, built once by `build_application`."""
 
-    answers: AnswerService
+    answers: AnswerService | GroundedAnswerer  # the grounded one when a model is configured
     checker: MessageChecker
     texts: Replies
     topic_names_en: dict[str, str]
@@ -92,6 +96,8 @@ class BotServices:
     # Every update (commands, buttons, stickers) counts here; questions also count in user_limit.
     update_limit: UserRateLimit = field(default_factory=lambda: UserRateLimit(limit=30))
     pacer: ChatPacer = field(default_factory=ChatPacer)
+    # Telegram shows "typing…" for about 5 s; a slow language model needs it renewed.
+    typing_every_s: float = 4.0
     languages: dict[int, str] = field(default_factory=dict)  # chat id -> language chosen with /lang
 
     @property
@@ -160,7 +166,14 @@ def _entry_html(svc: BotServices, entry: Entry, lang: str) -> str:
 
 def _answer_html(svc: BotServices, answer: Answer) -> str:
     parts = [escape(answer.answer)]
-    if answer.sources:
+    if answer.generated:  # a model's answer: each cited source under its marker
+        lines = []
+        for number, ref in enumerate(answer.sources, start=1):
+            entry = svc.kb.entries.get(ref.id)
+            if entry:
+                lines.append(f"[{number}] {_source_html(svc, entry, answer.lang)}")
+        parts.append("\n".join(lines))
+    elif answer.sources:
         entry = svc.kb.entries.get(answer.sources[0].id)
         if entry:
             parts.append(_source_html(svc, entry, answer.lang))
@@ -368,6 +381,16 @@ def _check_html(svc: BotServices, result) -> str:
 # --- messages -----------------------------------------------------------------------------------
 
 
+async def _typing_while(context: ContextTypes.DEFAULT_TYPE, chat_id: int, every_s: float, work):
+    """Await `work`, showing "typing…" at once and again every `every_s` seconds until it is done."""
+    task = asyncio.ensure_future(work)
+    while True:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        done, _ = await asyncio.wait({task}, timeout=every_s)
+        if done:
+            return task.result()
+
+
 def _addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
     """The text to answer, or None when a group message is not meant for the bot."""
     text = message.text or ""
@@ -401,21 +424,23 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if svc.user_limit.tell_once(user_key):
             await _send(context, chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
         return
-    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     previous = svc.memory.previous(chat_key)
     try:
-        answer = await asyncio.to_thread(svc.answers.ask, text, lang, previous)
+        answer = await _typing_while(
+            context, chat_id, svc.typing_every_s, asyncio.to_thread(svc.answers.ask, text, lang, previous)
+        )
     except EmptyQuestion:
         await _send(context, chat_id, escape(svc.answers.empty_reply(lang or "zh")))
         return
     if answer.in_scope and not answer.refused:
         svc.memory.remember(chat_key, answer.question)
     logger.info(
-        "answered chat=%s topic=%s in_scope=%s refused=%s ms=%.0f",
+        "answered chat=%s topic=%s in_scope=%s refused=%s generated=%s ms=%.0f",
         chat_key,
         answer.topic,
         answer.in_scope,
         answer.refused,
+        answer.generated,
         answer.latency_ms,
     )
     await _send(context, chat_id, _answer_html(svc, answer), _related_markup(answer))

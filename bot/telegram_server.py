@@ -32,6 +32,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # The OpenAI client logs whole requests (the masked question) at DEBUG.
+    logging.getLogger("openai").setLevel(logging.WARNING)
     # python-telegram-bot logs whole updates (message texts) at DEBUG.
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 
@@ -41,7 +43,7 @@ def make_services(settings: Settings, app: App) -> BotServices:
     texts, topic_names = load_telegram_texts(settings.prompts_dir)
     pepper = load_pepper(settings.pepper.get_secret_value() if settings.pepper else None, settings.data_dir)
     return BotServices(
-        answers=app.answers,
+        answers=app.answerer,
         checker=app.checker,
         texts=texts,
         topic_names_en=topic_names,

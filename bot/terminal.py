@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.answering import Answer, AnswerService, EmptyQuestion
+
+if TYPE_CHECKING:
+    from bot.grounded import GroundedAnswerer
 
 BANNER = {
     "zh": "个人信息保护小助手 · 输入问题后回车；/en 切换英文，/zh 切换中文，/quit 退出",
@@ -24,7 +27,7 @@ class Style:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
 
-def run_chat(service: AnswerService, stdin: TextIO, stdout: TextIO) -> int:
+def run_chat(service: AnswerService | GroundedAnswerer, stdin: TextIO, stdout: TextIO) -> int:
     """Read questions until end of input or /quit; print each answer."""
     style = Style(stdout.isatty() and "NO_COLOR" not in os.environ)
     forced_lang: str | None = None
@@ -50,14 +53,18 @@ def run_chat(service: AnswerService, stdin: TextIO, stdout: TextIO) -> int:
         print(_render(service, answer, style), file=stdout)
 
 
-def _render(service: AnswerService, answer: Answer, style: Style) -> str:
+def _render(service: AnswerService | GroundedAnswerer, answer: Answer, style: Style) -> str:
     colour = "1;31" if answer.refused else ("37" if answer.in_scope else "33")
     lines = ["", style(answer.answer, colour)]
     if answer.related and not answer.refused:
         lines.append("")
         lines.append(style(service.replies.render("see_also", answer.lang), "1;34"))
         lines += [style(f"  · {r.title}", "34") for r in answer.related]
-    if answer.sources:
+    if answer.generated:  # a model's answer: each cited source under its marker
+        lines.append("")
+        for number, ref in enumerate(answer.sources, start=1):
+            lines.append(style(f"[{number}] {service.source_line(ref, answer.lang)}", "2"))
+    elif answer.sources:
         lines.append("")
         lines.append(style(service.source_line(answer.sources[0], answer.lang), "2"))
     topic = answer.topic or "-"
