@@ -90,7 +90,8 @@ def test_a_complete_webhook_setup_passes_and_no_secret_is_printed(indexed, llm_s
         "WEBHOOK_URL": "https://bot.example.org/hook-path",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BOT_PEPPER": PEPPER,
-        "LLM_PROVIDER": "openai-compatible",
+        "LLM_PROVIDER": "openai",
+        "LLM_MODEL": "test-model",
         "LLM_BASE_URL": f"{llm_server}/v1?api_key=SECRET-IN-QUERY",
     }
     d = doctor(env)
@@ -198,7 +199,12 @@ def test_an_incomplete_webhook_configuration(indexed, extra, expected):
 
 def test_unreachable_llm_endpoint(indexed):
     port = free_port()
-    env = {**indexed, "LLM_PROVIDER": "ollama", "LLM_BASE_URL": f"http://user:pw-secret@127.0.0.1:{port}/api"}
+    env = {
+        **indexed,
+        "LLM_PROVIDER": "ollama",
+        "LLM_MODEL": "qwen2.5:7b",
+        "LLM_BASE_URL": f"http://user:pw-secret@127.0.0.1:{port}/api",
+    }
     d = doctor(env)
     assert d.code == 1
     assert d.lines["llm endpoint"].startswith("[FAIL]")
