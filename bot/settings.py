@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +59,24 @@ class Settings(BaseModel):
     # Secret key for pseudonymous ids in logs; generated into the data directory if unset.
     pepper: SecretStr | None = None
 
+    # Community-worker demo kit (quiz, demo, usage statistics). Statistics are counts only;
+    # None means the SQLite file in the data directory. `/stats` answers these users only.
+    stats_database_url: str | None = None
+    admin_user_ids: frozenset[int] = frozenset()
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        """ADMIN_USER_IDS is "123,456": Telegram user ids separated by commas."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def stats_url(self) -> str:
+        """The statistics database: STATS_DATABASE_URL, else SQLite in the data directory."""
+        return self.stats_database_url or f"sqlite:///{self.data_dir / 'stats.sqlite3'}"
+
     @property
     def index_dir(self) -> Path:
         """Where the embedded Chroma index lives."""
@@ -89,6 +107,8 @@ class Settings(BaseModel):
             "BOT_USER_QUESTIONS_PER_MINUTE": "user_questions_per_minute",
             "BOT_CONTEXT_TTL_S": "context_ttl_s",
             "BOT_PEPPER": "pepper",
+            "STATS_DATABASE_URL": "stats_database_url",
+            "ADMIN_USER_IDS": "admin_user_ids",
         }
         values = {field: env[var] for var, field in names.items() if env.get(var, "") != ""}
         if values.get("embedding_backend") == "sentence-transformers" and "embedding_model" not in values:
