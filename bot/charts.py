@@ -14,9 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: a server has no display
 
-from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
+from matplotlib.figure import Figure
 
-from bot.stats import Summary  # noqa: E402
+from bot.stats import Summary
 
 # The PNG is exactly this size: the figure size in inches times the DPI, never "tight" cropping.
 WIDTH_IN, HEIGHT_IN, DPI = 12.0, 6.5, 100

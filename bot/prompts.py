@@ -88,6 +88,11 @@ def load_telegram_texts(directory: Path) -> tuple[Replies, dict[str, str]]:
     return Replies(templates=templates, scope_examples={}), {str(k): str(v) for k, v in names.items()}
 
 
+def load_templates(path: Path, expected: dict[str, set[str]]) -> Replies:
+    """Any template file checked like the others: every template in zh and en, known variables only."""
+    return Replies(templates=_checked(path, expected), scope_examples={})
+
+
 def _checked(path: Path, expected: dict[str, set[str]]) -> dict:
     """Read a template file and check every expected template in both languages."""
     templates = _read(path)

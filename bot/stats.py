@@ -237,7 +237,7 @@ def format_table(summary: Summary) -> str:
     lines += ["", "questions per topic:"]
     lines += [f"  {topic:<24} {count:>6}" for topic, count in summary.topics.items()] or ["  (none)"]
     lines += ["", "feedback per entry (👍 / 👎):"]
-    lines += [
-        f"  {entry:<48} {v['up']:>4} / {v['down']:<4}" for entry, v in summary.feedback.items()
-    ] or ["  (none)"]
+    lines += [f"  {entry:<48} {v['up']:>4} / {v['down']:<4}" for entry, v in summary.feedback.items()] or [
+        "  (none)"
+    ]
     return "\n".join(lines)
