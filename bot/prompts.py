@@ -49,6 +49,11 @@ TELEGRAM_VARIABLES: dict[str, set[str]] = {
     "risk_low": set(),
     "button_previous": set(),
     "button_next": set(),
+    # Community-worker demo kit.
+    "feedback_thanks": set(),
+    "feedback_already": set(),
+    "stats_not_available": set(),
+    "stats_caption": {"days", "questions"},
 }
 
 
