@@ -27,12 +27,15 @@ from bot.prompts import LANGS, PromptError, Replies, load_templates
 KINDS = ("scam_or_not", "first_step", "safe_to_share", "case_facts")
 WRITTEN_KINDS = KINDS[:3]
 MIN_CHOICES, MAX_CHOICES = 2, 4
+VERDICTS = ("scam", "genuine")  # the two choices of a "Scam or not?" item, in this order
 DEFAULT_QUESTIONS = 5
 
 QUIZ_VARIABLES: dict[str, set[str]] = {
     "title": {"total"},
     "title_group": {"total"},
     "question_header": {"number", "total"},
+    "choice_scam": set(),
+    "choice_genuine": set(),
     "case_question": {"title"},
     "case_explanation": {"who", "what", "how_much"},
     "right": set(),
@@ -99,7 +102,7 @@ def supports(entry: Entry, phrase: dict[str, str]) -> list[str]:
     return [lang for lang in LANGS if _squash(phrase[lang]) not in _squash(entry.answer[lang])]
 
 
-def load_written_items(path: Path, kb: KnowledgeBase) -> list[QuizItem]:
+def load_written_items(path: Path, kb: KnowledgeBase, texts: Replies) -> list[QuizItem]:
     """The items of `knowledge/quiz.yaml`, each checked against the entry it names."""
     try:
         data = read_yaml(path)
@@ -111,7 +114,7 @@ def load_written_items(path: Path, kb: KnowledgeBase) -> list[QuizItem]:
         raise QuizError(f"{path}: must be a list of quiz items")
     items, seen = [], set()
     for number, raw in enumerate(data, start=1):
-        item = _parse_item(path, number, raw, kb)
+        item = _parse_item(path, number, raw, kb, texts)
         if item.id in seen:
             raise QuizError(f"{path}: item {item.id!r}: id is used twice")
         seen.add(item.id)
@@ -119,7 +122,7 @@ def load_written_items(path: Path, kb: KnowledgeBase) -> list[QuizItem]:
     return items
 
 
-def _parse_item(path: Path, number: int, raw: object, kb: KnowledgeBase) -> QuizItem:
+def _parse_item(path: Path, number: int, raw: object, kb: KnowledgeBase, texts: Replies) -> QuizItem:
     name = raw.get("id") if isinstance(raw, dict) else None
     where = f"{path}: item {name or number!r}"
 
@@ -128,7 +131,7 @@ def _parse_item(path: Path, number: int, raw: object, kb: KnowledgeBase) -> Quiz
 
     if not isinstance(raw, dict):
         raise QuizError(f"{where}: must be a mapping")
-    for key in ("id", "entry_id", "kind", "question", "choices", "support", "explanation"):
+    for key in ("id", "entry_id", "kind", "question", "support", "explanation"):
         if key not in raw:
             raise bad(key, "is missing")
     if raw["kind"] not in WRITTEN_KINDS:
@@ -136,16 +139,21 @@ def _parse_item(path: Path, number: int, raw: object, kb: KnowledgeBase) -> Quiz
     entry = kb.entries.get(str(raw["entry_id"]))
     if entry is None:
         raise bad("entry_id", f"no knowledge entry {raw['entry_id']!r}")
-    choices = raw["choices"]
-    if not isinstance(choices, list) or not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-        raise bad("choices", f"must be a list of {MIN_CHOICES} to {MAX_CHOICES} choices")
-    texts = tuple(_bilingual(c, f"choices[{i}]", bad) for i, c in enumerate(choices))
-    right = [i for i, c in enumerate(choices) if c.get("correct") is True]
-    if len(right) != 1:
-        raise bad("choices", f"exactly one choice must have 'correct: true' (found {len(right)})")
-    message = raw.get("message")
-    if raw["kind"] == "scam_or_not" and message is None:
-        raise bad("message", "is missing (a 'scam_or_not' item shows a message to judge)")
+    message = None
+    if raw["kind"] == "scam_or_not":
+        if "message" not in raw:
+            raise bad("message", "is missing (a 'scam_or_not' item shows a message to judge)")
+        message = _bilingual(raw["message"], "message", bad)
+        if raw.get("verdict") not in VERDICTS:
+            raise bad("verdict", f"must be one of {', '.join(VERDICTS)}")
+        if "choices" in raw:
+            raise bad(
+                "choices", "a 'scam_or_not' item has no choices of its own (they come with the verdict)"
+            )
+        choices = tuple({lang: texts.render(f"choice_{v}", lang) for lang in LANGS} for v in VERDICTS)
+        correct = VERDICTS.index(raw["verdict"])
+    else:
+        choices, correct = _choices(raw.get("choices"), bad)
     support = _bilingual(raw["support"], "support", bad)
     missing = supports(entry, support)
     if missing:
@@ -159,12 +167,27 @@ def _parse_item(path: Path, number: int, raw: object, kb: KnowledgeBase) -> Quiz
         entry_id=entry.id,
         kind=raw["kind"],
         question=_bilingual(raw["question"], "question", bad),
-        choices=texts,
-        correct=right[0],
+        choices=choices,
+        correct=correct,
         explanation=_bilingual(raw["explanation"], "explanation", bad),
-        message=_bilingual(message, "message", bad) if message is not None else None,
+        message=message,
         support=support,
     )
+
+
+def _choices(value: object, bad) -> tuple[tuple[dict[str, str], ...], int]:
+    """A written item's choices and the index of the right one."""
+    if not isinstance(value, list) or not MIN_CHOICES <= len(value) <= MAX_CHOICES:
+        raise bad("choices", f"must be a list of {MIN_CHOICES} to {MAX_CHOICES} choices")
+    for number, choice in enumerate(value):
+        unknown = set(choice) - {"zh", "en", "correct"} if isinstance(choice, dict) else set()
+        if unknown:  # a stray comma in a flow mapping turns text into keys; say so
+            raise bad(f"choices[{number}]", f"unknown key(s) {', '.join(map(str, unknown))}; quote the texts")
+    texts = tuple(_bilingual(c, f"choices[{i}]", bad) for i, c in enumerate(value))
+    right = [i for i, c in enumerate(value) if c.get("correct") is True]
+    if len(right) != 1:
+        raise bad("choices", f"exactly one choice must have 'correct: true' (found {len(right)})")
+    return texts, right[0]
 
 
 def _bilingual(value: object, key: str, bad) -> dict[str, str]:
@@ -248,7 +271,7 @@ def load_quiz(knowledge_dir: Path, prompts_dir: Path, kb: KnowledgeBase) -> Quiz
         texts = load_templates(prompts_dir / "quiz.yaml", QUIZ_VARIABLES)
     except PromptError as exc:
         raise QuizError(str(exc)) from None
-    items = load_written_items(knowledge_dir / "quiz.yaml", kb) + case_items(kb, texts)
+    items = load_written_items(knowledge_dir / "quiz.yaml", kb, texts) + case_items(kb, texts)
     return QuizBank(items, texts, kb)
 
 
