@@ -134,7 +134,10 @@ class UsageStats:
         try:
             write(*args)
         except Exception as exc:  # statistics must never cost a user an answer
-            logger.warning("statistics not recorded (%s)", type(exc).__name__)
+            # The driver's own message ("database is locked", "no such table: ...") names no
+            # values; the statement's parameters are never logged.
+            reason = getattr(exc, "orig", None)
+            logger.warning("statistics not recorded (%s: %s)", type(exc).__name__, reason or "-")
 
     def _add(self, metric: str, key: str, user_id: int | None) -> None:
         if metric not in METRICS or not _KEY_RE.match(key):

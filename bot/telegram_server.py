@@ -50,7 +50,7 @@ def make_services(settings: Settings, app: App) -> BotServices:
         pseudonym=pseudonym,
         memory=ChatMemory(ttl_s=settings.context_ttl_s),
         user_limit=UserRateLimit(limit=settings.user_questions_per_minute),
-        quiz=load_quiz(settings.knowledge_dir, settings.prompts_dir, app.kb),
+        quiz=load_quiz(app.settings.knowledge_dir, settings.prompts_dir, app.kb),
         stats=open_stats(settings.stats_url, pseudonym),
         admin_ids=settings.admin_user_ids,
     )

@@ -106,7 +106,9 @@ def test_a_broken_database_is_logged_without_text_and_never_raises(tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="bot.stats"):
         stats.count_answer("fake_sms", True, False, 1)
         stats.count_feedback("fake-sms-credit-limit-gang", "up")
-    assert [r.getMessage() for r in caplog.records] == ["statistics not recorded (OperationalError)"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "statistics not recorded (OperationalError: no such table: daily_counts)"
+    ]
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
