@@ -125,6 +125,15 @@ def cmd_validate(args, settings: Settings, stdin, stdout) -> int:
     print("\nentries per kind:", file=stdout)
     for kind, count in sorted(summary["kind"].items()):
         print(f"  {kind:<22} {count:>3}", file=stdout)
+    # The demo kit's data is edited by community workers: check it here too.
+    from bot.demo import load_demo
+    from bot.quiz import load_quiz
+
+    items = load_quiz(settings.knowledge_dir, settings.prompts_dir, kb).items
+    generated = sum(1 for i in items if i.kind == "case_facts")
+    print(f"\nquiz OK: {len(items) - generated} written items, {generated} generated from cases", file=stdout)
+    steps = load_demo(settings.prompts_dir / "demo.yaml").steps
+    print(f"demo script OK: {len(steps)} steps", file=stdout)
     missing = [t for t in kb.topics if summary["topic"].get(t, 0) < 2]
     if missing:
         print(f"\ntopics with fewer than 2 entries: {', '.join(missing)}", file=sys.stderr)

@@ -217,3 +217,5 @@ def test_a_broken_quiz_file_is_exit_code_2_with_the_reason(tmp_path, capsys):
     code = main(["quiz"], environ={"BOT_DATA_DIR": str(tmp_path), "BOT_KNOWLEDGE_DIR": str(knowledge)})
     err = capsys.readouterr().err
     assert code == 2 and "quiz.yaml" in err and "Traceback" not in err
+    code = main(["validate"], environ={"BOT_KNOWLEDGE_DIR": str(knowledge)}, stdout=io.StringIO())
+    assert code == 2 and "quiz.yaml" in capsys.readouterr().err
