@@ -104,7 +104,8 @@ class UsageStats:
         self.engine = engine
         self._pseudonym = pseudonym
         self._today = today
-        # SQLite serialises writers anyway; the lock also makes the generic upsert below safe.
+        # SQLite serialises writers anyway; the lock also keeps the generic (non-upsert) path
+        # of other databases safe within one process.
         self._lock = threading.Lock()
 
     # --- counting (never raises) ----------------------------------------------------------------
@@ -157,12 +158,25 @@ class UsageStats:
 
     def _increment(self, conn, table: Table, keys: dict[str, str]) -> None:
         """count += 1 for the row with `keys`, inserting it at 1 the first time."""
+        insert = _dialect_insert(conn)
+        if insert is not None:  # one atomic statement: safe with several bot replicas
+            statement = insert(table).values(**keys, count=1)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=list(keys), set_={"count": table.c["count"] + 1}
+                )
+            )
+            return
         condition = [table.c[name] == value for name, value in keys.items()]
         done = conn.execute(update(table).where(*condition).values(count=table.c["count"] + 1))
         if done.rowcount == 0:
             conn.execute(table.insert().values(**keys, count=1))
 
     def _insert_once(self, conn, row: dict[str, str]) -> None:
+        insert = _dialect_insert(conn)
+        if insert is not None:
+            conn.execute(insert(daily_visitors).values(**row).on_conflict_do_nothing())
+            return
         exists = conn.execute(
             select(daily_visitors.c.day).where(
                 daily_visitors.c.day == row["day"], daily_visitors.c.visitor == row["visitor"]
@@ -209,6 +223,19 @@ class UsageStats:
             topics=dict(sorted(topics.items(), key=lambda item: (-item[1], item[0]))),
             feedback=dict(sorted(per_entry.items())),
         )
+
+
+def _dialect_insert(conn):
+    """INSERT ... ON CONFLICT for SQLite and PostgreSQL; None for other databases (update, then insert)."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        return insert
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert
+    return None
 
 
 def open_stats(url: str, pseudonym: Pseudonymizer, today: Callable[[], dt.date] = utc_today) -> UsageStats:

@@ -165,3 +165,17 @@ def test_admin_user_ids_from_the_environment(value, ok):
     else:
         with pytest.raises(SettingsError, match="ADMIN_USER_IDS"):
             Settings.from_env({"ADMIN_USER_IDS": value})
+
+
+def test_databases_without_upsert_count_the_same(tmp_path, monkeypatch):
+    """Other SQLAlchemy databases take the update-then-insert path; the counts must not differ."""
+    import bot.stats
+
+    monkeypatch.setattr(bot.stats, "_dialect_insert", lambda conn: None)
+    stats = _stats(tmp_path, Clock(DAY1))
+    for user in (1, 2, 1):
+        stats.count_answer("fake_sms", True, False, user)
+    stats.count_feedback("fake-sms-credit-limit-gang", "down")
+    summary = stats.summary()
+    assert (summary.days[0].questions, summary.days[0].users) == (3, 2)
+    assert summary.feedback == {"fake-sms-credit-limit-gang": {"up": 0, "down": 1}}
