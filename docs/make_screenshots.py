@@ -142,7 +142,8 @@ def render_ansi(text: str, out: Path, cols: int) -> None:
             draw.text(position, char, font=font, fill=fill, stroke_width=1 if bold else 0, stroke_fill=fill)
             x += 2 if wide else 1
             i += 1
-    image.save(out, optimize=True)
+    # A small palette keeps the PNG small; the text stays sharp.
+    image.quantize(colors=48, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
 if __name__ == "__main__":
