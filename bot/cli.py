@@ -1,4 +1,4 @@
-"""The command-line adapter: `python -m bot validate|index|ask|chat|eval|doctor`.
+"""The command-line adapter: `python -m bot validate|index|ask|chat|eval|doctor|quiz|demo|stats`.
 
 It only translates between the terminal and the services; `bot.app` builds them.
 """
@@ -15,14 +15,18 @@ from typing import TextIO
 from bot.answering import EmptyQuestion
 from bot.app import build_app, open_index, sync_index
 from bot.checking import CheckRulesError
+from bot.demo import DemoScriptError
 from bot.embeddings import make_embeddings
 from bot.index import IndexUnavailable, print_progress, remove_index_dir
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.prompts import PromptError
+from bot.quiz import QuizError
 from bot.safety import SafetyRulesError
 from bot.settings import REPO_ROOT, Settings, SettingsError, read_environment
+from bot.stats import StatsUnavailable
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+DEFAULT_QUESTIONS = 5
 DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 
 
@@ -37,13 +41,13 @@ def main(
     try:
         settings = Settings.from_env(environ)
         return args.run(args, settings, stdin, stdout)
-    except (SettingsError, PromptError, SafetyRulesError, CheckRulesError) as exc:
+    except (SettingsError, PromptError, SafetyRulesError, CheckRulesError, QuizError, DemoScriptError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KnowledgeError as exc:
         print(f"the knowledge base is invalid ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
         return EXIT_FAIL
-    except IndexUnavailable as exc:
+    except (IndexUnavailable, StatsUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
@@ -85,6 +89,23 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="check the configuration, each problem with its fix (exit 1 if any)")
     p.set_defaults(run=cmd_doctor)
+    # Community-worker demo kit.
+    p = sub.add_parser("quiz", help="the scam-spotting quiz in the terminal")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--questions", type=int, default=DEFAULT_QUESTIONS, help="how many questions")
+    p.add_argument("--seed", type=int, help="the same questions in the same order every time")
+    p.set_defaults(run=cmd_quiz)
+
+    p = sub.add_parser("demo", help="the guided demo for a projector (Enter between steps)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the narration")
+    p.add_argument("--no-pause", action="store_true", help="run straight through")
+    p.add_argument("--script", type=Path, help="another demo script (default prompts/demo.yaml)")
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("stats", help="usage counts (no message text, no user ids)")
+    p.add_argument("--days", type=int, help="only the last N days with activity")
+    p.add_argument("--chart", type=Path, metavar="FILE", help="also draw the chart as a PNG")
+    p.set_defaults(run=cmd_stats)
 
     p = sub.add_parser("eval", help="measure retrieval and scope on the development set")
     p.add_argument("--dev-set", type=Path, default=DEV_SET)
@@ -107,6 +128,15 @@ def cmd_validate(args, settings: Settings, stdin, stdout) -> int:
     print("\nentries per kind:", file=stdout)
     for kind, count in sorted(summary["kind"].items()):
         print(f"  {kind:<22} {count:>3}", file=stdout)
+    # The demo kit's data is edited by community workers: check it here too.
+    from bot.demo import load_demo
+    from bot.quiz import load_quiz
+
+    items = load_quiz(settings.knowledge_dir, settings.prompts_dir, kb).items
+    generated = sum(1 for i in items if i.kind == "case_facts")
+    print(f"\nquiz OK: {len(items) - generated} written items, {generated} generated from cases", file=stdout)
+    steps = load_demo(settings.prompts_dir / "demo.yaml").steps
+    print(f"demo script OK: {len(steps)} steps", file=stdout)
     missing = [t for t in kb.topics if summary["topic"].get(t, 0) < 2]
     if missing:
         print(f"\ntopics with fewer than 2 entries: {', '.join(missing)}", file=sys.stderr)
@@ -217,6 +247,57 @@ def cmd_chat(args, settings: Settings, stdin, stdout) -> int:
 
     app = build_app(settings, progress=print_progress)
     return run_chat(app.answerer, stdin, stdout)
+
+
+def cmd_quiz(args, settings: Settings, stdin, stdout) -> int:
+    """Play the quiz in the terminal: numbered choices, an explanation and the source, a score."""
+    import random
+
+    from bot.quiz import QuizGame, load_quiz
+    from bot.terminal_quiz import run_quiz
+
+    if args.questions < 1:
+        print("error: --questions must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    kb = load_knowledge(settings.knowledge_dir)
+    bank = load_quiz(settings.knowledge_dir, settings.prompts_dir, kb)
+    game = QuizGame(bank.pick(args.questions, random.Random(args.seed)), args.lang)
+    return run_quiz(bank, game, stdin, stdout)
+
+
+def cmd_demo(args, settings: Settings, stdin, stdout) -> int:
+    """The scripted walkthrough; pauses for Enter only when standard input is a terminal."""
+    from bot.demo import load_demo, run_demo
+
+    script = load_demo(args.script or settings.prompts_dir / "demo.yaml")
+    app = build_app(settings, progress=print_progress)
+    pause = not args.no_pause and stdin.isatty()
+    return run_demo(script, app.answers, app.checker, stdin, stdout, lang=args.lang, pause=pause)
+
+
+def cmd_stats(args, settings: Settings, stdin, stdout) -> int:
+    """Print the usage table; with --chart FILE, also draw the chart."""
+    from bot.pseudonym import Pseudonymizer, load_pepper
+    from bot.stats import format_table, open_stats
+
+    if args.days is not None and args.days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    pepper = load_pepper(settings.pepper.get_secret_value() if settings.pepper else None, settings.data_dir)
+    summary = open_stats(settings.stats_url, Pseudonymizer(pepper)).summary(args.days)
+    print(format_table(summary), file=stdout)
+    if args.chart:
+        from bot.charts import HEIGHT_PX, WIDTH_PX, write_chart
+        from bot.prompts import load_telegram_texts
+
+        _, topic_names = load_telegram_texts(settings.prompts_dir)
+        try:
+            write_chart(summary, args.chart, topic_names)
+        except OSError as exc:
+            print(f"error: the chart could not be written to {args.chart} ({exc.strerror})", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"\nchart ({WIDTH_PX}x{HEIGHT_PX} PNG) written to {args.chart}", file=stdout)
+    return EXIT_OK
 
 
 def cmd_telegram(args, settings: Settings, stdin, stdout) -> int:

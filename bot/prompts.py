@@ -52,6 +52,11 @@ TELEGRAM_VARIABLES: dict[str, set[str]] = {
     "risk_low": set(),
     "button_previous": set(),
     "button_next": set(),
+    # Community-worker demo kit.
+    "feedback_thanks": set(),
+    "feedback_already": set(),
+    "stats_not_available": set(),
+    "stats_caption": {"days", "questions"},
 }
 
 
@@ -113,6 +118,11 @@ def load_telegram_texts(directory: Path) -> tuple[Replies, dict[str, str]]:
     if not isinstance(names, dict) or not names:
         raise PromptError(f"{path}: topic_names_en is missing")
     return Replies(templates=templates, scope_examples={}), {str(k): str(v) for k, v in names.items()}
+
+
+def load_templates(path: Path, expected: dict[str, set[str]]) -> Replies:
+    """Any template file checked like the others: every template in zh and en, known variables only."""
+    return Replies(templates=_checked(path, expected), scope_examples={})
 
 
 def load_llm_prompts(directory: Path) -> dict[str, dict[str, str]]:

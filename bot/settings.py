@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +48,8 @@ ENV_VARS: dict[str, str] = {
     "LLM_MODEL": "llm_model",
     "LLM_API_KEY": "llm_api_key",
     "LLM_TIMEOUT_S": "llm_timeout_s",
+    "STATS_DATABASE_URL": "stats_database_url",
+    "ADMIN_USER_IDS": "admin_user_ids",
     # Scale-out: a shared Chroma server.
     "CHROMA_HOST": "chroma_host",
     "CHROMA_PORT": "chroma_port",
@@ -111,6 +113,23 @@ class Settings(BaseModel):
     llm_api_key: SecretStr | None = None
     # Longest wait for the model per question; past it the curated answer is sent.
     llm_timeout_s: float = Field(default=8.0, gt=0, le=120)
+    # Community-worker demo kit (quiz, demo, usage statistics). Statistics are counts only;
+    # None means the SQLite file in the data directory. `/stats` answers these users only.
+    stats_database_url: str | None = None
+    admin_user_ids: frozenset[int] = frozenset()
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        """ADMIN_USER_IDS is "123,456": Telegram user ids separated by commas."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def stats_url(self) -> str:
+        """The statistics database: STATS_DATABASE_URL, else SQLite in the data directory."""
+        return self.stats_database_url or f"sqlite:///{self.data_dir / 'stats.sqlite3'}"
 
     @property
     def index_dir(self) -> Path:

@@ -9,7 +9,9 @@ Message texts are never logged: logs carry pseudonymous chat ids only.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.answering import Answer, AnswerService, EmptyQuestion
+from bot.charts import render_chart
 from bot.checking import MessageChecker
 from bot.conversation import ChatMemory
 from bot.knowledge import Entry, KnowledgeBase
@@ -44,6 +47,8 @@ from bot.limits import ChatPacer, UserRateLimit
 from bot.normalize import detect_language
 from bot.prompts import Replies
 from bot.pseudonym import Pseudonymizer
+from bot.quiz import DEFAULT_QUESTIONS, QuizBank, QuizGame
+from bot.stats import UsageStats
 from bot.telegram_text import escape, split_message
 
 if TYPE_CHECKING:
@@ -67,6 +72,7 @@ COMMANDS = {
         ("privacy", "我保存什么"),
         ("forget", "清除本聊天的记录"),
         ("check", "查一条可疑消息"),
+        ("quiz", "防骗小测验"),
     ],
     "en": [
         ("start", "Start"),
@@ -78,8 +84,19 @@ COMMANDS = {
         ("privacy", "What I keep"),
         ("forget", "Clear this chat's context"),
         ("check", "Check a suspicious message"),
+        ("quiz", "Scam-spotting quiz"),
     ],
 }
+
+
+@dataclass
+class QuizSession:
+    """A quiz game running in one chat (memory only; it ends with the game)."""
+
+    game: QuizGame
+    game_id: int
+    starter: str  # pseudonym of the user who started it: they show each answer in groups
+    group: bool
 
 
 @dataclass
@@ -99,6 +116,14 @@ class BotServices:
     # Telegram shows "typing…" for about 5 s; a slow language model needs it renewed.
     typing_every_s: float = 4.0
     languages: dict[int, str] = field(default_factory=dict)  # chat id -> language chosen with /lang
+    # Community-worker demo kit: the quiz, usage counts and who may see them.
+    quiz: QuizBank | None = None
+    stats: UsageStats | None = None
+    admin_ids: frozenset[int] = frozenset()
+    quizzes: dict[int, QuizSession] = field(default_factory=dict)  # chat id -> running game
+    game_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    votes: set[str] = field(default_factory=set)  # pseudonymous (user, message) pairs that voted
+    rng: random.Random = field(default_factory=random.Random)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -184,6 +209,15 @@ def _answer_html(svc: BotServices, answer: Answer) -> str:
 
 def _related_markup(answer: Answer) -> InlineKeyboardMarkup | None:
     buttons = [[InlineKeyboardButton(r.title[:60], callback_data=f"e:{r.id}")] for r in answer.related]
+    if answer.in_scope and not answer.refused and answer.sources:
+        # 👍/👎 counted per entry, so the maintainers see which entries help.
+        entry_id = answer.sources[0].id
+        buttons.append(
+            [
+                InlineKeyboardButton("👍", callback_data=f"f:up:{entry_id}"),
+                InlineKeyboardButton("👎", callback_data=f"f:down:{entry_id}"),
+            ]
+        )
     return InlineKeyboardMarkup(buttons) if buttons else None
 
 
@@ -359,6 +393,9 @@ async def _check_and_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         "checked chat=%s risk=%s signs=%d", svc.pseudonym("chat", chat_id), result.risk, len(result.signs)
     )
     await _send(context, chat_id, _check_html(svc, result))
+    if svc.stats:
+        user_id = update.effective_user.id if update.effective_user else None
+        await asyncio.to_thread(svc.stats.count_check, result.risk, user_id)
 
 
 def _check_html(svc: BotServices, result) -> str:
@@ -444,6 +481,11 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer.latency_ms,
     )
     await _send(context, chat_id, _answer_html(svc, answer), _related_markup(answer))
+    if svc.stats:  # after the answer is sent; counting never raises
+        user_id = update.effective_user.id if update.effective_user else None
+        await asyncio.to_thread(
+            svc.stats.count_answer, answer.topic, answer.in_scope, answer.refused, user_id
+        )
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -471,6 +513,182 @@ async def flood_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if chat is not None and chat.type == ChatType.PRIVATE and svc.user_limit.tell_once(user_key):
         await _send(context, chat.id, svc.texts.render("rate_limited", _lang(update, svc)))
     raise ApplicationHandlerStop
+
+
+# --- the quiz -----------------------------------------------------------------------------------
+
+LETTERS = "ABCD"
+MAX_QUIZ_QUESTIONS = 10
+
+
+async def quiz_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quiz [n]: start a quiz in this chat; in a group everyone answers the same questions."""
+    svc = _services(context)
+    chat = update.effective_chat
+    if svc.quiz is None:
+        return
+    lang = _lang(update, svc)
+    wanted = (context.args or [""])[0]
+    count = (
+        min(int(wanted), MAX_QUIZ_QUESTIONS) if wanted.isdigit() and int(wanted) > 0 else DEFAULT_QUESTIONS
+    )
+    user_id = update.effective_user.id if update.effective_user else chat.id
+    session = QuizSession(
+        game=QuizGame(svc.quiz.pick(count, svc.rng), lang),
+        game_id=next(svc.game_ids),
+        starter=svc.pseudonym("user", user_id),
+        group=chat.type != ChatType.PRIVATE,
+    )
+    svc.quizzes[chat.id] = session  # a new /quiz replaces a running game
+    title = "title_group" if session.group else "title"
+    total = str(len(session.game.items))
+    await _send(context, chat.id, escape(svc.quiz.texts.render(title, lang, total=total)))
+    await _send_quiz_question(context, svc, chat.id, session)
+    if svc.stats:
+        await asyncio.to_thread(svc.stats.count_quiz_play, user_id)
+
+
+async def _send_quiz_question(context, svc: BotServices, chat_id: int, session: QuizSession) -> None:
+    game, texts = session.game, svc.quiz.texts
+    item, lang = game.current, game.lang
+    header = texts.render("question_header", lang, number=str(game.number + 1), total=str(len(game.items)))
+    lines = [f"<b>{escape(header)}</b>", escape(item.question[lang])]
+    if item.message:
+        lines.append(f"<blockquote>{escape(item.message[lang])}</blockquote>")
+    lines += [f"{LETTERS[i]}. {escape(c[lang])}" for i, c in enumerate(item.choices)]
+    prefix = f"z:{session.game_id}:{game.number}"
+    buttons = [
+        [InlineKeyboardButton(f"{LETTERS[i]}. {c[lang]}"[:40], callback_data=f"{prefix}:{i}")]
+        for i, c in enumerate(item.choices)
+    ]
+    if session.group:
+        buttons.append(
+            [InlineKeyboardButton(texts.render("reveal_button", lang), callback_data=f"{prefix}:r")]
+        )
+    await _send(context, chat_id, "\n".join(lines), InlineKeyboardMarkup(buttons))
+
+
+async def quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A quiz choice, or "show the answer" in a group."""
+    svc = _services(context)
+    query = update.callback_query
+    chat_id = update.effective_chat.id
+    session = svc.quizzes.get(chat_id)
+    _, game_id, number, choice = [*(query.data or "").split(":"), "", "", ""][:4]
+    if svc.quiz is None or session is None:
+        await query.answer()
+        return
+    game, texts = session.game, svc.quiz.texts
+    current = str(session.game_id) == game_id and number == str(game.number) and not game.revealed
+    if not current:
+        await query.answer(texts.render("question_over", game.lang))
+        return
+    user = update.effective_user
+    player = svc.pseudonym("user", user.id)
+    if choice == "r":
+        if player != session.starter:
+            await query.answer(texts.render("only_starter", game.lang))
+            return
+        await query.answer()
+        await _reveal(context, svc, chat_id, session)
+        return
+    if not choice.isdigit() or not game.answer(player, user.first_name or "?", int(choice)):
+        await query.answer(texts.render("already_answered", game.lang))
+        return
+    if session.group:
+        await query.answer(texts.render("recorded", game.lang))
+        return
+    await query.answer()
+    await _reveal(context, svc, chat_id, session, player)
+
+
+async def _reveal(context, svc: BotServices, chat_id: int, session: QuizSession, player: str = "") -> None:
+    """The right answer, the counts (groups) and the explanation with its source; then go on."""
+    game, texts = session.game, svc.quiz.texts
+    if not game.reveal():  # a second tap of "show the answer"
+        return
+    item, lang = game.current, game.lang
+    right = f"{LETTERS[item.correct]}. {item.choices[item.correct][lang]}"
+    lines = []
+    if session.group:
+        lines.append(f"<b>{escape(texts.render('correct_is', lang, answer=right))}</b>")
+        counts = game.counts()
+        if sum(counts):
+            lines.append(escape(texts.render("counts", lang)))
+            lines += [f"{LETTERS[i]}: {n}" for i, n in enumerate(counts)]
+        else:
+            lines.append(escape(texts.render("nobody_answered", lang)))
+    elif game.answers.get(player) == item.correct:
+        lines.append(f"<b>{escape(texts.render('right', lang))}</b>")
+    else:
+        lines.append(f"<b>{escape(texts.render('wrong', lang, answer=right))}</b>")
+    lines += ["", escape(item.explanation[lang]), _source_html(svc, svc.quiz.entry(item), lang)]
+    await _send(context, chat_id, "\n".join(lines))
+    game.advance()
+    if not game.finished:
+        await _send_quiz_question(context, svc, chat_id, session)
+        return
+    svc.quizzes.pop(chat_id, None)  # the names and scores go with the game
+    if session.group:
+        board = [escape(texts.render("final_group", lang))]
+        board += [
+            escape(texts.render("leaderboard_line", lang, rank=str(rank), name=p.name, score=str(p.score)))
+            for rank, p in enumerate(game.leaderboard(), start=1)
+        ]
+        await _send(context, chat_id, "\n".join(board))
+    else:
+        you = game.players.get(player)
+        score = str(you.score if you else 0)
+        await _send(
+            context,
+            chat_id,
+            escape(texts.render("final_score", lang, score=score, total=str(len(game.items)))),
+        )
+
+
+# --- feedback and statistics --------------------------------------------------------------------
+
+MAX_REMEMBERED_VOTES = 50_000
+
+
+async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍/👎 under an answer: counted per entry, once per user and message."""
+    svc = _services(context)
+    query = update.callback_query
+    _, vote, entry_id = [*(query.data or "").split(":", 2), "", ""][:3]
+    lang = _lang(update, svc)
+    if entry_id not in svc.kb.entries or vote not in ("up", "down"):
+        await query.answer()
+        return
+    message_id = query.message.message_id if query.message else 0
+    key = svc.pseudonym("vote", f"{update.effective_user.id}:{update.effective_chat.id}:{message_id}")
+    if key in svc.votes:
+        await query.answer(svc.texts.render("feedback_already", lang))
+        return
+    if len(svc.votes) >= MAX_REMEMBERED_VOTES:
+        svc.votes.clear()  # memory stays bounded; an old answer could then be rated twice
+    svc.votes.add(key)
+    await query.answer(svc.texts.render("feedback_thanks", lang))
+    if svc.stats:
+        await asyncio.to_thread(svc.stats.count_feedback, entry_id, vote)
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: the usage chart, for the admins in ADMIN_USER_IDS in a private chat, nobody else."""
+    svc = _services(context)
+    chat, user = update.effective_chat, update.effective_user
+    lang = _lang(update, svc)
+    allowed = user is not None and user.id in svc.admin_ids and chat.type == ChatType.PRIVATE
+    if not allowed or svc.stats is None:
+        await _send(context, chat.id, escape(svc.texts.render("stats_not_available", lang)))
+        return
+    summary = await asyncio.to_thread(svc.stats.summary)
+    chart = await asyncio.to_thread(render_chart, summary, svc.topic_names_en)
+    caption = svc.texts.render(
+        "stats_caption", lang, days=str(len(summary.days)), questions=str(summary.total_questions)
+    )
+    await svc.pacer.wait_turn(chat.id)
+    await context.bot.send_photo(chat.id, photo=chart, caption=caption)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -521,6 +739,10 @@ def build_application(
     application.add_handler(CommandHandler("privacy", privacy))
     application.add_handler(CommandHandler("forget", forget))
     application.add_handler(CommandHandler("check", check_command))
+    application.add_handler(CommandHandler("quiz", quiz_command))
+    application.add_handler(CommandHandler("stats", stats_command))
+    application.add_handler(CallbackQueryHandler(quiz_button, pattern=r"^z:"))
+    application.add_handler(CallbackQueryHandler(feedback_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(button))
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text & filters.FORWARDED & filters.UpdateType.MESSAGE, forwarded))

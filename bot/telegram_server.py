@@ -20,7 +20,9 @@ from bot.index import Index, print_progress
 from bot.limits import UserRateLimit
 from bot.prompts import load_telegram_texts
 from bot.pseudonym import Pseudonymizer, load_pepper
+from bot.quiz import load_quiz
 from bot.settings import Settings, check_telegram
+from bot.stats import open_stats
 from bot.telegram_bot import BotServices, build_application
 
 logger = logging.getLogger("bot.telegram")
@@ -42,15 +44,19 @@ def make_services(settings: Settings, app: App) -> BotServices:
     """The handlers' services, from settings and the built answer service."""
     texts, topic_names = load_telegram_texts(settings.prompts_dir)
     pepper = load_pepper(settings.pepper.get_secret_value() if settings.pepper else None, settings.data_dir)
+    pseudonym = Pseudonymizer(pepper)
     return BotServices(
         answers=app.answerer,
         checker=app.checker,
         texts=texts,
         topic_names_en=topic_names,
-        pseudonym=Pseudonymizer(pepper),
+        pseudonym=pseudonym,
         memory=ChatMemory(ttl_s=settings.context_ttl_s),
         user_limit=UserRateLimit(limit=settings.user_questions_per_minute),
         update_limit=UserRateLimit(limit=settings.user_updates_per_minute),
+        quiz=load_quiz(app.settings.knowledge_dir, settings.prompts_dir, app.kb),
+        stats=open_stats(settings.stats_url, pseudonym),
+        admin_ids=settings.admin_user_ids,
     )
 
 

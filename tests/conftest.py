@@ -73,6 +73,12 @@ def write_small_knowledge(target: Path) -> Path:
     (target / "entries" / "fake_sms.yaml").write_text(
         yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
+    # The quiz items whose entries are among the three (the quiz refuses items without an entry).
+    kept = {e["id"] for e in entries}
+    quiz = yaml.safe_load((REPO_ROOT / "knowledge" / "quiz.yaml").read_text(encoding="utf-8"))
+    (target / "quiz.yaml").write_text(
+        yaml.safe_dump([q for q in quiz if q["entry_id"] in kept], allow_unicode=True), encoding="utf-8"
+    )
     return target
 
 

@@ -346,18 +346,25 @@ class FakeBotAPI:
         return self.inject_update({kind: message})
 
     def inject_callback_query(
-        self, chat_id: int, data: str, user_id: int | None = None, message_id: int | None = None
+        self,
+        chat_id: int,
+        data: str,
+        user_id: int | None = None,
+        message_id: int | None = None,
+        *,
+        first_name: str = "Test",
     ) -> int:
         """Queue a callback_query Update: the user pressed an inline button with ``data``.
 
         The button belongs to bot message ``message_id``, by default the last message the bot
-        sent to the chat (a placeholder bot message is created if there is none).
+        sent to the chat (a placeholder bot message is created if there is none). The presser
+        is ``user_id`` with ``first_name`` (several people in a group press the same button).
         """
         key = chat_key(chat_id)
         message = self._callback_message(key, message_id)
         query_id = str(next(self._ids) * 1000003)
         self._callback_chats[query_id] = key
-        sender = self._user(self._default_user_id(key, user_id), "Test")
+        sender = self._user(self._default_user_id(key, user_id), first_name)
         callback = {
             "id": query_id,
             "from": sender,

@@ -132,6 +132,26 @@ async def test_callback_query_is_answered_and_message_edited() -> None:
         assert errors == []
 
 
+async def test_callback_queries_carry_each_pressers_first_name() -> None:
+    seen: list[tuple[int, str]] = []
+
+    async def who_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.callback_query.from_user
+        seen.append((user.id, user.first_name))
+        await update.callback_query.answer()
+
+    async with FakeBotAPI() as api:
+        app = ApplicationBuilder().token(TOKEN).base_url(api.base_url).build()
+        app.add_handler(CallbackQueryHandler(who_pressed))
+        async with polling(app):
+            group = -100777
+            api.inject_callback_query(group, "a", user_id=1, first_name="Mei")
+            api.inject_callback_query(group, "b", user_id=2, first_name="Tom")
+            api.inject_callback_query(group, "c", user_id=3)
+            await api.wait_for(3, chat_id=group, method="answerCallbackQuery", timeout=5)
+    assert sorted(seen) == [(1, "Mei"), (2, "Tom"), (3, "Test")]
+
+
 async def test_rate_limiter_retries_after_429() -> None:
     async with FakeBotAPI() as api:
         app, errors = build_app(api, AIORateLimiter(max_retries=3))
