@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
-
 from bot.answering import AnswerService
 from bot.checking import MessageChecker
-from bot.datafiles import read_yaml
+from bot.datafiles import read_data_file
 from bot.prompts import LANGS
 from bot.terminal import Style
 
@@ -63,12 +61,7 @@ class DemoScript:
 
 def load_demo(path: Path) -> DemoScript:
     """Read and check the demo script."""
-    try:
-        data = read_yaml(path)
-    except FileNotFoundError:
-        raise DemoScriptError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise DemoScriptError(f"{path}: not valid YAML: {exc}") from None
+    data = read_data_file(path, DemoScriptError)
     if not isinstance(data, dict):
         raise DemoScriptError(f"{path}: must be a mapping with the demo texts and 'steps'")
     texts = {}

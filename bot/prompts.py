@@ -11,9 +11,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from bot.datafiles import read_yaml
+from bot.datafiles import read_data_file
 
 LANGS = ("zh", "en")
 
@@ -172,12 +170,7 @@ def _check_names(path: Path, templates: dict, name: str, keys: tuple[str, ...]) 
 
 
 def _read(path: Path) -> dict:
-    try:
-        data = read_yaml(path)
-    except FileNotFoundError:
-        raise PromptError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise PromptError(f"{path}: not valid YAML: {exc}") from None
+    data = read_data_file(path, PromptError)
     if not isinstance(data, dict):
         raise PromptError(f"{path}: must be a mapping")
     return data

@@ -18,9 +18,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from bot.datafiles import read_yaml
+from bot.datafiles import read_data_file
 from bot.knowledge import Entry, KnowledgeBase
 from bot.prompts import LANGS, PromptError, Replies, load_templates
 
@@ -104,12 +102,7 @@ def supports(entry: Entry, phrase: dict[str, str]) -> list[str]:
 
 def load_written_items(path: Path, kb: KnowledgeBase, texts: Replies) -> list[QuizItem]:
     """The items of `knowledge/quiz.yaml`, each checked against the entry it names."""
-    try:
-        data = read_yaml(path)
-    except FileNotFoundError:
-        raise QuizError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise QuizError(f"{path}: not valid YAML: {exc}") from None
+    data = read_data_file(path, QuizError)
     if not isinstance(data, list) or not data:
         raise QuizError(f"{path}: must be a list of quiz items")
     items, seen = [], set()

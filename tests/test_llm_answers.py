@@ -18,11 +18,11 @@ from bot.cli import main
 from bot.masking import mask
 from bot.normalize import clean
 from bot.settings import Settings
-from bot.telegram_server import configure_logging, make_application
+from bot.telegram_server import configure_logging
 from bot.terminal import run_chat
 from tests.conftest import DATA
-from tests.fake_bot_api import FakeBotAPI
 from tests.fake_openai_server import FakeOpenAIServer, Reply
+from tests.test_telegram import running_bot
 
 TIMEOUT_S = 2.0
 CREDIT = "收到短信说可以提升信用卡额度，是真的吗"
@@ -363,17 +363,8 @@ def test_the_terminal_chat_uses_the_same_path(grounded, model):
 
 @asynccontextmanager
 async def llm_bot(app, grounded, tmp_path):
-    async with FakeBotAPI(token=TOKEN) as api:
-        settings = Settings(data_dir=tmp_path, telegram_token=TOKEN, telegram_api_base_url=api.base_url)
-        application = make_application(settings, dataclasses.replace(app, grounded=grounded))
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield api, application
-            finally:
-                await application.updater.stop()
-                await application.stop()
+    async with running_bot(dataclasses.replace(app, grounded=grounded), tmp_path) as (api, application):
+        yield api, application
 
 
 async def test_telegram_shows_a_generated_answer_escaped_with_its_sources(app, grounded, model, tmp_path):

@@ -178,16 +178,20 @@ SECRETS = {
     "TELEGRAM_BOT_TOKEN": TOKEN,
     "BOT_PEPPER": PEPPER,
     "WEBHOOK_SECRET": "webhook-secret-abcdefghijkl",
+    "LLM_API_KEY": "sk-test-key-0123456789abcdef",
 }
+NOT_SECRET = {"LLM_PROVIDER": "openai", "LLM_MODEL": "test-model"}
 
 
 def test_settings_never_show_secrets_in_repr_or_errors():
-    settings = Settings.from_env(SECRETS)
+    settings = Settings.from_env({**SECRETS, **NOT_SECRET})
     shown = repr(settings) + str(settings) + str(settings.model_dump())
     for secret in SECRETS.values():
         assert secret not in shown
     with pytest.raises(SettingsError) as bad:
-        Settings.from_env({**SECRETS, "PORT": "not-a-port", "BOT_USER_QUESTIONS_PER_MINUTE": "-1"})
+        Settings.from_env(
+            {**SECRETS, **NOT_SECRET, "PORT": "not-a-port", "BOT_USER_QUESTIONS_PER_MINUTE": "-1"}
+        )
     for secret in SECRETS.values():
         assert secret not in str(bad.value)
 
