@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from bot.conversation import is_follow_up
 from bot.knowledge import Entry, KnowledgeBase
-from bot.masking import detect, mask, sensitive_kinds
+from bot.masking import detect, labelled, mask, sensitive_kinds
 from bot.normalize import clean, detect_language
 from bot.prompts import Replies
 from bot.retrieval import Hit, Retrieval, Retriever
@@ -129,14 +129,16 @@ class AnswerService:
         text = clean(question, self.max_question_chars)
         if not text:
             raise EmptyQuestion("the question is empty")
-        # Only the masked text is processed, echoed or remembered from here on.
+        # Only the masked text is processed, echoed or remembered from here on; the
+        # search sees the kind of each number ("银行卡号") instead of its stars.
         kinds = sensitive_kinds(detect(text))
-        text = mask(text)
         lang = lang if lang in ("zh", "en") else detect_language(text)
-        answer = self._decide(text, text, lang)
+        search = labelled(text, self.replies.personal_data_labels(lang))
+        text = mask(text)
+        answer = self._decide(text, search, lang)
         if not answer.in_scope and previous and is_follow_up(text):
             context = mask(clean(previous, self.max_question_chars))
-            answer = self._decide(text, f"{context} {text}", lang)
+            answer = self._decide(text, f"{context} {search}", lang)
         if kinds:
             answer.personal_data = kinds
             answer.privacy_warning = self.replies.personal_data_warning(kinds, lang)

@@ -24,8 +24,10 @@ REPLY_VARIABLES: dict[str, set[str]] = {
     "empty_question": set(),
     "personal_data_warning": {"kinds"},
 }
-# Names of the kinds of personal data (bot/masking.py) the warning lists.
+# Names of the kinds of personal data (bot/masking.py) the warning lists, and
+# the words that stand in for every kind when a question is searched.
 PERSONAL_DATA_KINDS = ("id_number", "bank_card", "phone")
+PERSONAL_DATA_LABELS = ("id_number", "bank_card", "phone", "email", "plate", "address")
 
 
 # The Telegram texts (prompts/telegram.yaml) and their variables.
@@ -90,6 +92,10 @@ class Replies:
         """Fill `template` in `lang` with `values`."""
         return self.templates[template][lang].format(**values)
 
+    def personal_data_labels(self, lang: str) -> dict[str, str]:
+        """The word for each kind of personal data, standing in for it when a question is searched."""
+        return self.templates["personal_data_labels"][lang]
+
     def personal_data_warning(self, kinds: list[str], lang: str) -> str:
         """The kind warning for a sender who posted their own ID, card or phone number."""
         names = [self.templates["personal_data_kinds"][lang][k] for k in kinds]
@@ -101,6 +107,7 @@ def load_replies(directory: Path) -> Replies:
     """Load and check `replies.yaml` and `scope_examples.yaml` from `directory`."""
     templates = _checked(directory / "replies.yaml", REPLY_VARIABLES)
     _check_names(directory / "replies.yaml", templates, "personal_data_kinds", PERSONAL_DATA_KINDS)
+    _check_names(directory / "replies.yaml", templates, "personal_data_labels", PERSONAL_DATA_LABELS)
     examples = _read(directory / "scope_examples.yaml")
     for lang in LANGS:
         if not isinstance(examples.get(lang), list) or not examples[lang]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.masking import detect, id_check_digit_ok, luhn_ok, mask, sensitive_kinds
+from bot.masking import detect, id_check_digit_ok, labelled, luhn_ok, mask, sensitive_kinds
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -172,3 +172,11 @@ def test_huge_and_binary_text_is_masked_quickly_and_safely():
         masked = mask(text)
         assert len(masked) == len(text)
         assert mask(masked) == masked
+
+
+def test_labelled_text_names_each_kind_and_keeps_none_of_the_data():
+    names = {"id_number": "身份证号", "phone": "手机号", "bank_card": "银行卡号"}
+    text = "身份证11010519491231002X，手机138-1234-5678，卡6222 0212 3456 7890 128"
+    out = labelled(text, names)
+    assert "身份证号" in out and "手机号" in out and "银行卡号" in out
+    assert not any(run in out for run in ("19491231", "1234", "0212", "3456"))

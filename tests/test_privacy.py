@@ -89,6 +89,10 @@ def test_answer_json_carries_the_masked_question_and_the_kinds(app):
     assert answer.privacy_warning and "身份证号" in answer.privacy_warning
     plain = app.answers.ask("身份证丢了怎么办")
     assert plain.personal_data == [] and plain.privacy_warning is None
+    # The number does not change what is found: the search reads "身份证号" in its place.
+    with_number = app.answers.ask(f"我身份证号{CANARY_ID}好像泄露了，咋办")
+    without = app.answers.ask("我身份证号好像泄露了，咋办")
+    assert with_number.sources[0].id == without.sources[0].id
 
 
 ODD_UPDATES = [
