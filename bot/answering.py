@@ -131,9 +131,10 @@ class AnswerService:
             raise EmptyQuestion("the question is empty")
         # Only the masked text is processed, echoed or remembered from here on; the
         # search sees the kind of each number ("银行卡号") instead of its stars.
-        kinds = sensitive_kinds(detect(text))
+        findings = detect(text)
+        kinds = sensitive_kinds(findings)
         lang = lang if lang in ("zh", "en") else detect_language(text)
-        search = labelled(text, self.replies.personal_data_labels(lang))
+        search = labelled(text, self.replies.personal_data_labels(lang), findings)
         text = mask(text)
         answer = self._decide(text, search, lang)
         if not answer.in_scope and previous and is_follow_up(text):
