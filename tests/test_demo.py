@@ -15,8 +15,9 @@ from bot.settings import REPO_ROOT
 SCRIPT = REPO_ROOT / "prompts" / "demo.yaml"
 
 
-def _play(env, *args: str) -> str:
-    result = subprocess.run(
+def _demo(env, *args: str) -> subprocess.CompletedProcess:
+    """`python -m bot demo ARGS` as a separate process, standard input closed."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "demo", *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -25,6 +26,10 @@ def _play(env, *args: str) -> str:
         env={**env, "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
         timeout=180,
     )
+
+
+def _play(env, *args: str) -> str:
+    result = _demo(env, *args)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return result.stdout
@@ -105,13 +110,5 @@ def test_broken_scripts_get_a_clear_error(tmp_path, change, expected):
 def test_a_broken_script_is_exit_code_2_without_a_traceback(env, tmp_path):
     path = tmp_path / "demo.yaml"
     path.write_text("steps: [\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--script", str(path)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**env, "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-        timeout=120,
-    )
+    result = _demo(env, "--script", str(path))
     assert result.returncode == 2 and str(path) in result.stderr and "Traceback" not in result.stderr
