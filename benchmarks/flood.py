@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import build_app
 from bot.settings import Settings
-from tests.test_telegram import running_bot
+from tests.support.telegram import running_bot
 
 QUESTIONS = ["验证码能告诉别人吗", "快递单怎么处理", "my ID number leaked, what now?", "96110是什么电话"]
 

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app  # noqa: E402
-from bot.embeddings import BundledE5Embeddings  # noqa: E402
+from bot.retrieval.backends.bundled import BundledE5Embeddings  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from tests.chroma_server import ChromaServer, free_port  # noqa: E402
+from tests.support.chroma_server import ChromaServer, free_port  # noqa: E402
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -65,7 +65,7 @@ def replica_ready_seconds(env: dict[str, str]) -> float:
     """Start one webhook replica against the server; seconds until /readyz answers 200."""
     import asyncio
 
-    from tests.fake_bot_api import FakeBotAPI  # a Bot API stand-in, so setWebhook succeeds
+    from tests.support.fake_bot_api import FakeBotAPI  # a Bot API stand-in, so setWebhook succeeds
 
     async def run() -> float:
         async with FakeBotAPI() as api:

@@ -1,7 +1,7 @@
 """Load on the Telegram bot from many simulated chats (a benchmark, not a test).
 
 The unmodified python-telegram-bot Application runs in polling mode against the fake Bot API
-server of the tests (tests/fake_bot_api.py, real HTTP on 127.0.0.1) and answers from the real
+server of the tests (tests/support/fake_bot_api.py, real HTTP on 127.0.0.1) and answers from the real
 index. N simulated people, each in a private chat of their own (own chat id, own user id), ask
 M questions each from a fixed list; a person asks the next question only once the previous
 answer has arrived in full (no new message for READ_PAUSE_S seconds), as a reader would.
@@ -43,10 +43,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.adapters.telegram.server import configure_logging, make_application  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.telegram_server import configure_logging, make_application  # noqa: E402
-from tests.fake_bot_api import FakeBotAPI, RecordedCall  # noqa: E402
+from tests.support.fake_bot_api import FakeBotAPI, RecordedCall  # noqa: E402
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz"
 CHAT_ID_BASE = 500_000_000

@@ -10,9 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from bot.retrieval.backends.registry import BACKENDS, DEFAULT_BACKEND
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-EmbeddingBackend = Literal["bundled", "sentence-transformers"]
 BotMode = Literal["polling", "webhook"]
 LlmProvider = Literal["none", "openai", "ollama"]
 # A bot token as BotFather issues it: the bot's numeric id, a colon, 35 characters.
@@ -70,7 +71,8 @@ class Settings(BaseModel):
     prompts_dir: Path = REPO_ROOT / "prompts"
     data_dir: Path = REPO_ROOT / ".data"
 
-    embedding_backend: EmbeddingBackend = "bundled"
+    # A name in bot/retrieval/backends/registry.py.
+    embedding_backend: str = DEFAULT_BACKEND
     # For sentence-transformers: a model name (needs a model hub) or a local path.
     embedding_model: str = "multilingual-e5-small-q4"
     # None means "guess from the model name" (E5 models want these prefixes).
@@ -105,7 +107,7 @@ class Settings(BaseModel):
     chroma_host: str | None = None
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     chroma_ssl: bool = False
-    # Optional fluent answers from a language model (bot/generation.py); off unless LLM_PROVIDER is set.
+    # Optional fluent answers from a language model (bot/services/llm/); off unless LLM_PROVIDER is set.
     # The key is a SecretStr: never in a repr or log.
     llm_provider: LlmProvider = "none"
     llm_base_url: str | None = None
@@ -117,6 +119,14 @@ class Settings(BaseModel):
     # None means the SQLite file in the data directory. `/stats` answers these users only.
     stats_database_url: str | None = None
     admin_user_ids: frozenset[int] = frozenset()
+
+    @field_validator("embedding_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        """BOT_EMBEDDING_BACKEND names a backend of the registry."""
+        if value not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {value!r}; one of {', '.join(BACKENDS)}")
+        return value
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -150,9 +160,10 @@ class Settings(BaseModel):
         env = read_environment(environ)
         names = ENV_VARS
         values = {field: env[var] for var, field in names.items() if env.get(var, "") != ""}
-        if values.get("embedding_backend") == "sentence-transformers" and "embedding_model" not in values:
+        backend = BACKENDS.get(values.get("embedding_backend", DEFAULT_BACKEND))
+        if backend is not None and backend.needs_model and "embedding_model" not in values:
             raise SettingsError(
-                "BOT_EMBEDDING_BACKEND=sentence-transformers needs BOT_EMBEDDING_MODEL "
+                f"BOT_EMBEDDING_BACKEND={backend.name} needs BOT_EMBEDDING_MODEL "
                 "(a model name or a local path)"
             )
         _check_llm(values)
@@ -189,25 +200,37 @@ def _env_name(names: Mapping[str, str], field: object) -> str:
     return str(field)
 
 
-def check_telegram(settings: Settings) -> None:
-    """Raise `SettingsError` unless the settings can run the Telegram bot."""
+def token_problem(settings: Settings) -> str | None:
+    """What is wrong with TELEGRAM_BOT_TOKEN for running the bot, or None (its shape only)."""
     if settings.telegram_token is None:
-        raise SettingsError(
+        return (
             "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram and "
             "put its token in the environment or in a .env file."
         )
     if not TOKEN_RE.match(settings.telegram_token.get_secret_value()):
-        raise SettingsError(
+        return (
             "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then 35 letters, "
             "digits, '-' or '_'). Copy it again from @BotFather."
         )
-    if settings.bot_mode == "webhook":
-        if not settings.webhook_url or not settings.webhook_url.startswith("https://"):
-            raise SettingsError("BOT_MODE=webhook needs WEBHOOK_URL, an https:// address Telegram can reach")
-        if settings.webhook_secret is None or len(settings.webhook_secret.get_secret_value()) < 16:
-            raise SettingsError(
-                "BOT_MODE=webhook needs WEBHOOK_SECRET, at least 16 characters (A-Z, a-z, 0-9, _ -)"
-            )
+    return None
+
+
+def webhook_problem(settings: Settings) -> str | None:
+    """What is wrong with the webhook settings in BOT_MODE=webhook, or None."""
+    if settings.bot_mode != "webhook":
+        return None
+    if not settings.webhook_url or not settings.webhook_url.startswith("https://"):
+        return "BOT_MODE=webhook needs WEBHOOK_URL, an https:// address Telegram can reach"
+    if settings.webhook_secret is None or len(settings.webhook_secret.get_secret_value()) < 16:
+        return "BOT_MODE=webhook needs WEBHOOK_SECRET, at least 16 characters (A-Z, a-z, 0-9, _ -)"
+    return None
+
+
+def check_telegram(settings: Settings) -> None:
+    """Raise `SettingsError` unless the settings can run the Telegram bot."""
+    problem = token_problem(settings) or webhook_problem(settings)
+    if problem:
+        raise SettingsError(problem)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

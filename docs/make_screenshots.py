@@ -31,9 +31,9 @@ DAYS = [dt.date(2026, 11, 24) + dt.timedelta(days=i) for i in range(7)]
 def make_chart(out: Path) -> None:
     """Simulated week of use through the real services, then the real stats command."""
     from bot.app import build_app
-    from bot.pseudonym import Pseudonymizer
+    from bot.services.pseudonym import Pseudonymizer
+    from bot.services.stats import open_stats
     from bot.settings import Settings
-    from bot.stats import open_stats
 
     rng = random.Random(7)
     app = build_app(Settings())

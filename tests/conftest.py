@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import App, build_app
-from bot.embeddings import BundledE5Embeddings
-from bot.settings import REPO_ROOT, Settings
-from tests.chroma_server import ChromaServer
-from tests.postgres_server import PostgresServer, PostgresUnavailable
+from bot.retrieval.backends.bundled import BundledE5Embeddings
+from bot.settings import Settings
+from tests.support.chroma_server import ChromaServer
+from tests.support.knowledge import write_small_knowledge
+from tests.support.postgres_server import PostgresServer, PostgresUnavailable
 
 # Offline, always: a test that reaches for a model hub must fail, not download.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-DATA = Path(__file__).parent / "data"
-SHARED_TOPICS = REPO_ROOT.parent / "shared" / "topics.md"
 
 
 @pytest.fixture(scope="session")
@@ -57,29 +55,6 @@ def env(data_dir, app) -> dict[str, str]:
 def small_knowledge(tmp_path) -> Path:
     """A copy of the knowledge base with three entries: fast to index in tests that rebuild."""
     return write_small_knowledge(tmp_path / "knowledge")
-
-
-def write_small_knowledge(target: Path) -> Path:
-    """Write the three-entry copy of the knowledge base into `target`."""
-    (target / "entries").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "knowledge" / "TOPICS.md", target / "TOPICS.md")
-    shutil.copy(REPO_ROOT / "knowledge" / "lexicon.txt", target / "lexicon.txt")
-    for name in ("harmful_requests.yaml", "scam_signs.yaml"):
-        shutil.copy(REPO_ROOT / "knowledge" / name, target / name)
-    source = (REPO_ROOT / "knowledge" / "entries" / "fake_sms.yaml").read_text(encoding="utf-8")
-    import yaml
-
-    entries = yaml.safe_load(source)[:3]
-    (target / "entries" / "fake_sms.yaml").write_text(
-        yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
-    # The quiz items whose entries are among the three (the quiz refuses items without an entry).
-    kept = {e["id"] for e in entries}
-    quiz = yaml.safe_load((REPO_ROOT / "knowledge" / "quiz.yaml").read_text(encoding="utf-8"))
-    (target / "quiz.yaml").write_text(
-        yaml.safe_dump([q for q in quiz if q["entry_id"] in kept], allow_unicode=True), encoding="utf-8"
-    )
-    return target
 
 
 @pytest.fixture(scope="session")

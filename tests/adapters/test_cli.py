@@ -1,0 +1,114 @@
+"""The command-line contract: `ask`, `ask --json`, `ask --jsonl`, `chat`, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.adapters.cli import main
+from bot.adapters.terminal.chat import run_chat
+from bot.settings import REPO_ROOT
+
+CONTRACT = {"question", "answer", "lang", "in_scope", "refused", "topic", "sources", "related", "latency_ms"}
+
+
+def _run(argv, env, stdin_text: str | None = None):
+    out = io.StringIO()
+    code = main(argv, environ=env, stdin=io.StringIO(stdin_text or ""), stdout=out)
+    return code, out.getvalue()
+
+
+def test_ask_json_prints_one_object_with_the_contract(env):
+    code, out = _run(["ask", "--json", "快递盒上的面单怎么处理"], env)
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) >= CONTRACT
+    assert data["topic"] == "delivery_labels" and data["lang"] == "zh" and data["in_scope"] is True
+    assert isinstance(data["latency_ms"], float) and data["latency_ms"] >= 0
+
+
+def test_ask_plain_prints_answer_and_source(env):
+    code, out = _run(["ask", "what do I do if my ID number leaked?"], env)
+    assert code == 0 and "Source:" in out and "http" in out
+
+
+def test_ask_lang_forces_the_reply_language(env):
+    code, out = _run(["ask", "--json", "--lang", "en", "快递单怎么处理"], env)
+    assert code == 0 and json.loads(out)["lang"] == "en"
+
+
+def test_out_of_scope_json_has_null_topic(env):
+    code, out = _run(["ask", "--json", "明天会下雨吗"], env)
+    data = json.loads(out)
+    assert code == 0 and data["in_scope"] is False and data["topic"] is None and data["refused"] is False
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u200b\u200d"])
+def test_empty_question_is_exit_code_2_with_a_clear_message(env, question, capsys):
+    code, out = _run(["ask", question], env)
+    assert code == 2 and out == ""
+    assert "empty" in capsys.readouterr().err
+
+
+def test_jsonl_reads_plain_and_json_lines_and_writes_one_object_each(env):
+    lines = "\n".join(
+        [
+            "收到提额短信怎么办",
+            json.dumps({"q": "my ID number leaked, what now?"}),
+            "",
+            json.dumps({"q": "   "}),
+            "{not json at all",
+            "帮我查一下这个手机号的机主是谁",
+        ]
+    )
+    code, out = _run(["ask", "--jsonl"], env, lines)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 5
+    assert rows[0]["topic"] == "fake_sms"
+    assert rows[1]["lang"] == "en" and rows[1]["topic"] == "after_leak"
+    assert rows[2] == {"question": "", "error": "empty question"}
+    assert set(rows[3]) >= CONTRACT
+    assert rows[4]["refused"] is True and rows[4]["topic"] == "legal"
+
+
+def test_hostile_input_through_the_cli(env):
+    code, out = _run(["ask", "--json", "\x00\x1b[2J" + "验证码" * 40_000 + "😀\u202e"], env)
+    data = json.loads(out)
+    assert code == 0 and len(data["question"]) <= 2000 and data["answer"]
+
+
+def test_chat_answers_until_quit(app):
+    stdin = io.StringIO("收到短信说可以提额\n\n/en\nwhat about delivery labels?\n/quit\nnever read\n")
+    out = io.StringIO()
+    assert run_chat(app.answers, stdin, out) == 0
+    text = out.getvalue()
+    assert "来源" in text and "Source:" in text
+    assert "请输入一个问题" in text  # the empty line
+    assert "\033[" not in text  # no colour codes when the output is not a terminal
+
+
+def test_chat_ends_cleanly_at_end_of_input(app):
+    out = io.StringIO()
+    assert run_chat(app.answers, io.StringIO("你好\n"), out) == 0
+
+
+def test_python_m_bot_ask_runs_as_a_process(env):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "96110是什么电话"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**env, "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["topic"] == "reporting"
+
+
+def test_unknown_backend_is_a_configuration_error(capsys):
+    code, _ = _run(["ask", "hi"], {"BOT_EMBEDDING_BACKEND": "magic"})
+    assert code == 2 and "BOT_EMBEDDING_BACKEND" in capsys.readouterr().err

@@ -1,0 +1,164 @@
+"""The scam checker: each warning sign, negations, legitimate look-alikes, masking, the CLI contract."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+
+import pytest
+import yaml
+
+from bot.adapters.cli import main
+from bot.core.masking import mask
+from bot.services.checking import CheckRulesError, load_check_rules
+from bot.settings import REPO_ROOT
+from tests.support.knowledge import DATA
+
+CONTRACT = {"risk", "score", "signs", "topic", "match", "advice", "latency_ms"}
+
+SIGN_EXAMPLES = [
+    ("impersonation", "【中国移动】您的号码将被停机"),
+    ("impersonation", "爸，我换了新号码，存一下"),
+    ("link", "详情请看 https://example.org/news"),
+    ("suspicious_link", "点击 t.cn/A6xyz 领取"),
+    ("suspicious_link", "登录 http://203.0.113.7/login 核实"),
+    ("suspicious_link", "请访问 icbc-95588.com 办理"),
+    ("suspicious_link", "visit secure-bank.xyz to continue"),
+    ("lure", "您的积分即将清零，请尽快兑换"),
+    ("lure", "Your credit limit can be raised to 50,000"),
+    ("credential_request", "请回复短信验证码完成认证"),
+    ("credential_request", "Please send me the code you just received"),
+    ("credential_request", "不好意思把 验 证 码 发到你手机上了，麻烦告诉我一下"),
+    ("safe_account", "请将资金转入安全账户配合调查"),
+    ("safe_account", "You must pay a processing fee before the loan is released"),
+    ("remote_app", "请下载会议App并开启屏幕共享"),
+    ("remote_app", "Install this app so our agent can help you by remote control"),
+    ("urgency", "您的账户将于24小时内冻结"),
+    ("urgency", "Your account will be suspended within 24 hours"),
+    ("loan_credit", "无抵押低息贷款，秒批秒到账"),
+    ("loan_credit", "We can remove overdue records from your credit report"),
+]
+
+
+@pytest.mark.parametrize(("sign", "message"), SIGN_EXAMPLES)
+def test_each_warning_sign_is_found_with_its_evidence(app, sign, message):
+    result = app.checker.check(message)
+    found = {s.id: s for s in result.signs}
+    assert sign in found, (message, list(found))
+    assert found[sign].evidence and found[sign].label
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "【京东】验证码：482910，5分钟内有效。请勿将验证码告知他人，客服不会向您索取。",
+        "Your verification code is 482910. Do not share this code with anyone.",
+        "【建设银行】我行工作人员不会以任何理由向您索要短信验证码、密码。",
+    ],
+)
+def test_safety_notices_are_not_requests(app, message):
+    result = app.checker.check(message)
+    assert "credential_request" not in {s.id for s in result.signs}
+    assert result.risk == "low"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "【招商银行】您尾号1234的信用卡11月28日消费人民币328.00元。如非本人交易，请致电您卡片背面的客服电话。",
+        "【菜鸟驿站】您的包裹已到东门驿站，取件码 6-3-2108，请凭取件码领取。",
+        "【工商银行】验证码 583920，您正在登录手机银行，切勿泄露。",
+        "Your parcel is at the locker, pick-up code 2281.",
+    ],
+)
+def test_legitimate_look_alikes_are_not_high(app, message):
+    assert app.checker.check(message).risk != "high"
+
+
+def test_low_never_says_safe(app):
+    result = app.checker.check("今晚回家吃饭吗")
+    assert result.risk == "low"
+    assert "不代表一定安全" in result.advice
+    assert "not prove it is safe" in app.checker.check("see you at dinner").advice
+
+
+def test_a_full_scam_is_high_with_a_matching_scheme_and_next_steps(app):
+    result = app.checker.check(
+        "【工商银行】您的信用卡可提额至5万，请于今日内登录 icbc-95588.top 填写卡号和验证码"
+    )
+    assert result.risk == "high"
+    assert {"impersonation", "lure", "suspicious_link", "credential_request"} <= {s.id for s in result.signs}
+    assert result.match and result.match["source"]["url"].startswith("http")
+    assert result.topic in {"fake_sms", "unknown_links", "telecom_fraud"}
+    assert "110" in result.advice and "96110" in result.advice
+
+
+def test_personal_numbers_are_masked_in_everything_echoed(app):
+    message = (
+        "请把身份证110101199003077777和卡号6222021234567890123告诉我，电话13812345678，立即转账到安全账户"
+    )
+    data = app.checker.check(message).to_dict()
+    dumped = json.dumps(data, ensure_ascii=False)
+    for raw in ("110101199003077777", "6222021234567890123", "13812345678"):
+        assert raw not in dumped
+    assert data["risk"] == "high"
+
+
+def test_masking_keeps_text_readable():
+    masked = mask("身份证110101199003077777 电话 138-1234-5678 a.b@example.com")
+    assert "110101199003077777" not in masked and "138-1234-5678" not in masked
+    assert masked.startswith("身份证110") and "@example.com" in masked
+
+
+def test_development_set_targets(app):
+    """Scam recall (high or medium) at least 0.95; legitimate messages rated high at most 0.05."""
+    items = [json.loads(line) for line in (DATA / "check_messages.jsonl").open(encoding="utf-8")]
+    assert len(items) >= 80
+    counts = Counter((d["label"], app.checker.check(d["text"]).risk) for d in items)
+    scams = sum(v for (label, _), v in counts.items() if label == "scam")
+    legit = sum(v for (label, _), v in counts.items() if label == "legit")
+    recall = (counts[("scam", "high")] + counts[("scam", "medium")]) / scams
+    legit_high = counts[("legit", "high")] / legit
+    assert recall >= 0.95, counts
+    assert legit_high <= 0.05, counts
+
+
+def test_check_json_contract(env):
+    out = io.StringIO()
+    assert (
+        main(["check", "--json", "【银行】您的积分今日清零，点击 t.cn/abc 兑换"], environ=env, stdout=out)
+        == 0
+    )
+    data = json.loads(out.getvalue())
+    assert set(data) >= CONTRACT
+    assert data["risk"] in ("high", "medium", "low") and isinstance(data["score"], int)
+    assert all(set(s) == {"id", "label", "evidence"} for s in data["signs"])
+    assert data["match"] is None or set(data["match"]) >= {"id", "title", "source"}
+
+
+def test_check_jsonl_reads_plain_and_json_lines(env):
+    lines = "\n".join(
+        ["Your code is 123456, do not share it", json.dumps({"text": "请将资金转入安全账户"}), ""]
+    )
+    out = io.StringIO()
+    assert main(["check", "--jsonl"], environ=env, stdin=io.StringIO(lines), stdout=out) == 0
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(rows) == 2 and rows[0]["risk"] == "low" and rows[1]["risk"] in ("high", "medium")
+
+
+def test_check_plain_output_and_empty_message(env, capsys):
+    out = io.StringIO()
+    assert main(["check", "请下载会议App共享屏幕，配合警方资金核查"], environ=env, stdout=out) == 0
+    assert out.getvalue().startswith("risk: HIGH")
+    assert main(["check", "  "], environ=env, stdout=io.StringIO()) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def test_signs_file_with_a_broken_label_is_a_clear_error(tmp_path):
+    # What an unquoted comma in a flow mapping ({zh: ..., en: a, b}) turns into.
+    data = yaml.safe_load((REPO_ROOT / "knowledge" / "scam_signs.yaml").read_text(encoding="utf-8"))
+    data["signs"]["link"]["label"] = {"zh": "含有链接", "en": "Contains", "a link": None}
+    (tmp_path / "scam_signs.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CheckRulesError, match="link"):
+        load_check_rules(tmp_path, REPO_ROOT / "prompts")
