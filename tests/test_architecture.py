@@ -131,3 +131,17 @@ def test_every_backend_declares_what_the_bot_relies_on():
         assert backend.install_hint
         # The fingerprint is computed without loading a model, and names the backend.
         assert backend.fingerprint(BackendOptions(model="some/model-e5")).startswith(name)
+
+
+def test_every_telegram_template_the_handlers_render_is_declared():
+    """A template used in a handler but not declared would fail in front of a user, not at start-up."""
+    import re
+
+    from bot.adapters.telegram.texts import TELEGRAM_VARIABLES
+
+    used = set()
+    for path in (PACKAGE / "adapters" / "telegram").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"(?:svc|services)\.texts\.render\(\s*['\"]([a-z_]+)['\"]", text)) - {"risk_"}
+    used |= {f"risk_{risk}" for risk in ("high", "medium", "low")}  # rendered as "risk_" + result.risk
+    assert len(used) > 10 and used - set(TELEGRAM_VARIABLES) == set()
