@@ -1,0 +1,64 @@
+"""Plain-text rendering of answers and check results, shared by the CLI, the terminal chat and the demo.
+
+The services return data (`Answer`, `CheckResult`); how it looks is decided
+here, once, for every plain-text adapter. Telegram renders HTML in its own
+package (`bot.adapters.telegram.views`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.services.answering import Answer, SourceRef
+from bot.services.checking import CheckResult
+from bot.services.replies import Replies
+
+
+def source_line(replies: Replies, ref: SourceRef, lang: str) -> str:
+    """The "Source: name (date) link" line for one source."""
+    return replies.render("source_line", lang, **ref.source)
+
+
+def see_also_lines(replies: Replies, answer: Answer) -> list[str]:
+    """The "see also" heading and one line per related entry; none for a refusal or without related."""
+    if not answer.related or answer.refused:
+        return []
+    return [replies.render("see_also", answer.lang)] + [f"  · {r.title}" for r in answer.related]
+
+
+def source_lines(replies: Replies, answer: Answer) -> list[str]:
+    """The source line of a curated answer, or every cited source by its marker for a generated one."""
+    if answer.generated:
+        return [f"[{n}] {source_line(replies, ref, answer.lang)}" for n, ref in enumerate(answer.sources, 1)]
+    return [source_line(replies, answer.sources[0], answer.lang)] if answer.sources else []
+
+
+def plain_answer(answer: Answer, replies: Replies) -> str:
+    """The answer as plain text: body, "see also" titles, the source line(s), the privacy warning.
+
+    A generated answer lists every cited source by its marker.
+    """
+    parts = [answer.answer]
+    related = see_also_lines(replies, answer)
+    if related:
+        parts.append("\n".join(related))
+    sources = source_lines(replies, answer)
+    if sources:
+        parts.append("\n".join(sources))
+    if answer.privacy_warning and not answer.generated:
+        parts.append(answer.privacy_warning)
+    return "\n\n".join(parts)
+
+
+def plain_check(result: CheckResult, resembles: Callable[[str, str], str] | None = None) -> str:
+    """A check result's warning signs, the scheme it resembles and the advice, one per line.
+
+    `resembles(title, source_name)` words the "resembles" line (the demo has its
+    own template); by default "resembles: title (source)".
+    """
+    lines = [f"  ! {sign.label}: “{sign.evidence}”" for sign in result.signs]
+    if result.match:
+        title, source = str(result.match["title"]), str(result.match["source"]["name"])
+        lines.append(resembles(title, source) if resembles else f"resembles: {title} ({source})")
+    lines.append(result.advice)
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""The Telegram bot's table of contents: `build_application` registers every handler, in one place.
+
+Handlers only translate between Telegram and the services built in `bot.app`.
+Blocking work (embedding, Chroma, jieba) runs in worker threads, never on the
+event loop. Message texts are never logged: logs carry pseudonymous ids only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.adapters.telegram import admin, ask, browse, check, quiz
+from bot.adapters.telegram.context import CONTEXT_TYPES, BotServices
+from bot.adapters.telegram.limits import UserRateLimit
+from bot.adapters.telegram.texts import load_telegram_texts
+from bot.app import build_pseudonymizer, open_usage_stats
+from bot.core.memory import ChatMemory
+from bot.data.templates import PromptError
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import Settings
+
+
+def make_services(app: App, settings: Settings | None = None) -> BotServices:
+    """The handlers' services: the parts `bot.app` built, and the adapter's own limits and memory.
+
+    `settings` (default: the app's) may point the bot's own state, the pepper
+    and the usage counts, at another data directory than the index's.
+    """
+    settings = settings or app.settings
+    own = settings is app.settings
+    pseudonym = app.pseudonymizer if own else build_pseudonymizer(settings)
+    texts = load_telegram_texts(settings.prompts_dir)
+    unknown = [t for t in texts.start_topics if t not in app.kb.topics]
+    if unknown:
+        raise PromptError(
+            f"{settings.prompts_dir / 'telegram.yaml'}: start_topics names unknown topics {unknown}"
+        )
+    return BotServices(
+        answers=app.answerer,
+        checker=app.checker,
+        texts=texts,
+        pseudonym=pseudonym,
+        memory=ChatMemory(ttl_s=settings.context_ttl_s),
+        user_limit=UserRateLimit(limit=settings.user_questions_per_minute),
+        update_limit=UserRateLimit(limit=settings.user_updates_per_minute),
+        quiz=app.quiz,
+        stats=app.stats if own else open_usage_stats(settings, pseudonym),
+        admin_ids=settings.admin_user_ids,
+    )
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    services: BotServices,
+    concurrent_updates: int = 64,
+) -> Application:
+    """The one function that composes the bot: client settings, handlers and the error handler."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .context_types(CONTEXT_TYPES)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(concurrent_updates)
+        .post_init(admin.post_init)
+        .build()
+    )
+    application.bot_data["services"] = services
+    application.add_handler(TypeHandler(Update, admin.flood_gate), group=-1)
+    commands = {
+        "start": browse.start,
+        "help": browse.help_command,
+        "topics": browse.topics,
+        "cases": browse.cases,
+        "report": browse.report,
+        "lang": browse.language,
+        "privacy": browse.privacy,
+        "forget": browse.forget,
+        "check": check.check_command,
+        "quiz": quiz.quiz_command,
+        "stats": admin.stats_command,
+    }
+    missing = [item.command for item in services.texts.menu if item.command not in commands]
+    if missing:
+        raise PromptError(
+            f"the command menu (prompts/telegram.yaml) lists commands without a handler: {missing}"
+        )
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    # Buttons, one handler per kind of callback data (formats in views.py); the last one
+    # answers a button this version no longer knows.
+    application.add_handler(CallbackQueryHandler(browse.language_button, pattern=r"^l:"))
+    application.add_handler(CallbackQueryHandler(browse.topic_button, pattern=r"^t:"))
+    application.add_handler(CallbackQueryHandler(browse.entry_button, pattern=r"^e:"))
+    application.add_handler(CallbackQueryHandler(browse.case_button, pattern=r"^c:"))
+    application.add_handler(CallbackQueryHandler(quiz.quiz_button, pattern=r"^z:"))
+    application.add_handler(CallbackQueryHandler(admin.feedback_button, pattern=r"^f:"))
+    application.add_handler(CallbackQueryHandler(browse.expired_button))
+    # Messages: a forwarded text is checked, any other text is a question.
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(
+        MessageHandler(text & filters.FORWARDED & filters.UpdateType.MESSAGE, check.forwarded)
+    )
+    application.add_handler(MessageHandler(text & filters.UpdateType.MESSAGES, ask.question))
+    other = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    application.add_handler(MessageHandler(other, ask.not_text))
+    application.add_error_handler(admin.error_handler)
+    return application

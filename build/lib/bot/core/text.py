@@ -1,0 +1,63 @@
+"""Cleaning what people type before any other work sees it.
+
+NFKC folds full-width digits and letters; control, zero-width and
+bidirectional-override characters are dropped; the length is capped first so
+that a 100,000-character paste costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_SPACE_RE = re.compile(r"\s+")
+# Categories Cc (control), Cf (format: zero-width, bidi overrides), Cs
+# (lone surrogates), Co (private use) and Cn (unassigned) carry no meaning
+# for a question and can hide text from a human reader.
+_DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+# Read this many characters at most before cleaning; cleaning only shrinks.
+_RAW_FACTOR = 4
+
+
+def clean(text: str, max_chars: int = 2000) -> str:
+    """Return `text` NFKC-normalised, without invisible characters, spaces folded, capped."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = text[: max_chars * _RAW_FACTOR]
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = unicodedata.normalize("NFKC", text)
+    kept = []
+    for ch in text:
+        if ch in "\n\t\r":
+            kept.append(" ")
+        elif unicodedata.category(ch) not in _DROP_CATEGORIES:
+            kept.append(ch)
+    return _SPACE_RE.sub(" ", "".join(kept)).strip()[:max_chars]
+
+
+def detect_language(text: str) -> str:
+    """'zh' when the text is mainly Chinese (simplified or traditional), else 'en'."""
+    han = len(_HAN_RE.findall(text))
+    latin_words = len(_LATIN_WORD_RE.findall(text))
+    if han == 0:
+        return "en"
+    # A Chinese character carries about as much as an English word; a couple
+    # of English words in a Chinese sentence ("我的ID number泄露了") stay zh.
+    return "zh" if han >= latin_words else "en"
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters converted to simplified; everything else unchanged."""
+    if not _HAN_RE.search(text):
+        return text
+    return _converter().convert(text)

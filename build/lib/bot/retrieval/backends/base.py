@@ -1,0 +1,65 @@
+"""What a backend declares: how it is built, its fingerprint, its calibration, its install hint.
+
+The rules a backend must follow are in this package's docstring (`__init__.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """The embedding settings a backend may read (plain values: backends never see `Settings`).
+
+    `query_prefix` and `passage_prefix` are None when not configured: the
+    backend guesses them from the model name.
+    """
+
+    model: str = ""
+    query_prefix: str | None = None
+    passage_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Thresholds measured for a backend's default model (`python -m bot eval --calibrate`).
+
+    The scope thresholds feed `ScopeRule`; the harm thresholds feed `HarmRule`,
+    and `harm_min_similarity` None switches the similarity rule off for a
+    backend whose similarities were never calibrated for it.
+    """
+
+    scope_min_dense: float
+    scope_min_lexical: float
+    scope_min_margin: float
+    harm_min_similarity: float | None = None
+    harm_min_margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One embedding backend, as the registry lists it."""
+
+    name: str
+    build: Callable[[BackendOptions], Embeddings]
+    fingerprint: Callable[[BackendOptions], str]
+    calibration: Calibration
+    install_hint: str
+    # Whether BOT_EMBEDDING_MODEL must be set for this backend.
+    needs_model: bool = False
+
+
+def e5_prefixes(options: BackendOptions) -> tuple[str, str]:
+    """The query and passage prefixes: the configured ones, else E5's roles for a model named *e5*."""
+    guess_e5 = "e5" in options.model.lower()
+    query = options.query_prefix
+    passage = options.passage_prefix
+    if query is None:
+        query = "query: " if guess_e5 else ""
+    if passage is None:
+        passage = "passage: " if guess_e5 else ""
+    return query, passage

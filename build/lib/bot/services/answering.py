@@ -1,0 +1,214 @@
+"""The answer service: a question in, a cited answer (or a plain "not my field") out.
+
+No language model is involved: the answer is the best entry's curated text in
+the asker's language, with related entries and the source of the facts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from bot.core.knowledge import Entry, KnowledgeBase
+from bot.core.masking import detect, labelled, mask, sensitive_kinds
+from bot.core.memory import is_follow_up
+from bot.core.text import clean, detect_language
+from bot.retrieval.retriever import Hit, Retrieval, Retriever
+from bot.services.replies import Replies
+from bot.services.safety import SafetyRules
+
+# How many entries may follow the best one as "see also".
+MAX_RELATED = 2
+
+
+class EmptyQuestion(ValueError):
+    """The question holds nothing to answer once cleaned."""
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """A question is in scope when the best entry's evidence is strong enough.
+
+    `min_dense` is the cosine similarity of the best entry's nearest vector;
+    `min_lexical` is its BM25 score relative to a perfect match; either may
+    carry the question. `min_margin` is how much closer the question must be to
+    that entry than to the nearest out-of-scope example (knowledge/out_of_scope.yaml),
+    which is what separates "how do I renew my passport" from "my passport
+    number leaked". All three are calibrated on the development set with
+    `python -m bot eval --calibrate`.
+    """
+
+    min_dense: float
+    min_lexical: float
+    min_margin: float = -1.0
+
+    def in_scope(self, hit: Hit | None, outside: float) -> bool:
+        """Whether `hit` answers a question whose nearest out-of-scope example is `outside` similar."""
+        if hit is None:
+            return False
+        strong = hit.dense >= self.min_dense or hit.lexical >= self.min_lexical
+        return strong and hit.dense - outside >= self.min_margin
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """An entry the answer stands on, as the JSON contract shows it."""
+
+    id: str
+    title: str
+    topic: str
+    score: float
+    source: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Related:
+    """A "see also" entry."""
+
+    id: str
+    title: str
+
+
+@dataclass
+class Answer:
+    """What the bot says to one question, with everything an adapter needs to show it."""
+
+    question: str
+    answer: str
+    lang: str
+    in_scope: bool
+    refused: bool
+    topic: str | None
+    sources: list[SourceRef] = field(default_factory=list)
+    related: list[Related] = field(default_factory=list)
+    latency_ms: float = 0.0
+    # Kinds of the sender's own numbers found (and masked) in the question, and the kind warning.
+    personal_data: list[str] = field(default_factory=list)
+    privacy_warning: str | None = None
+    # True when a language model wrote `answer` from the cited `sources` (bot/services/llm/grounded.py).
+    generated: bool = False
+    # The in-scope entries behind an answer, best first (the source, then the "see also"
+    # ones), with their scores: what a language model may ground on. Not in the JSON.
+    evidence: list[SourceRef] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        """The JSON object of `ask --json`."""
+        data = asdict(self)
+        del data["evidence"]
+        data["latency_ms"] = round(self.latency_ms, 1)
+        return data
+
+
+class AnswerService:
+    """Answers questions from the knowledge base through the retriever."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        retriever: Retriever,
+        replies: Replies,
+        safety: SafetyRules,
+        scope: ScopeRule,
+        max_question_chars: int = 2000,
+    ):
+        self.kb = kb
+        self.retriever = retriever
+        self.replies = replies
+        self.safety = safety
+        self.scope = scope
+        self.max_question_chars = max_question_chars
+
+    def ask(self, question: str, lang: str | None = None, previous: str | None = None) -> Answer:
+        """Answer one question; `lang` forces the reply language ('zh' or 'en').
+
+        `previous` is the chat's last question: a follow-up that cannot be
+        answered alone ("那怎么办？", "what about my parents?") is searched
+        together with it.
+        """
+        start = time.perf_counter()
+        text = clean(question, self.max_question_chars)
+        if not text:
+            raise EmptyQuestion("the question is empty")
+        # Only the masked text is processed, echoed or remembered from here on; the
+        # search sees the kind of each number ("银行卡号") instead of its stars.
+        findings = detect(text)
+        kinds = sensitive_kinds(findings)
+        lang = lang if lang in ("zh", "en") else detect_language(text)
+        search = labelled(text, self.replies.personal_data_labels(lang), findings)
+        text = mask(text)
+        answer = self._decide(text, search, lang)
+        if not answer.in_scope and previous and is_follow_up(text):
+            context = mask(clean(previous, self.max_question_chars))
+            answer = self._decide(text, f"{context} {search}", lang)
+        if kinds:
+            answer.personal_data = kinds
+            answer.privacy_warning = self.replies.personal_data_warning(kinds, lang)
+        answer.latency_ms = (time.perf_counter() - start) * 1000
+        return answer
+
+    def _decide(self, text: str, search_text: str, lang: str) -> Answer:
+        retrieval = self.retriever.retrieve(search_text, k=1 + MAX_RELATED + 2)
+        if self.safety.is_harmful(text, retrieval):
+            return self._refusal(text, lang)
+        if self.scope.in_scope(retrieval.best, retrieval.anchor("outside")):
+            return self._from_hits(text, lang, retrieval)
+        return self._out_of_scope(text, lang)
+
+    def empty_reply(self, lang: str = "zh") -> str:
+        """What to say to an empty question."""
+        return self.replies.render("empty_question", lang)
+
+    def _from_hits(self, text: str, lang: str, retrieval: Retrieval) -> Answer:
+        best = retrieval.hits[0]
+        outside = retrieval.anchor("outside")
+        others = [
+            h
+            for h in retrieval.hits[1:]
+            if self.scope.in_scope(h, outside) and h.entry.answer[lang] != best.entry.answer[lang]
+        ][:MAX_RELATED]
+        related = [Related(h.entry.id, h.entry.title[lang]) for h in others]
+        return Answer(
+            question=text,
+            answer=best.entry.answer[lang],
+            lang=lang,
+            in_scope=True,
+            refused=False,
+            topic=best.entry.topic,
+            sources=[_source_ref(best.entry, lang, best.score)],
+            related=related,
+            evidence=[_source_ref(h.entry, lang, h.score) for h in [best, *others]],
+        )
+
+    def _refusal(self, text: str, lang: str) -> Answer:
+        entry = self.kb.entries.get(self.safety.refer_to_entry)
+        return Answer(
+            question=text,
+            answer=self.replies.render("refusal", lang),
+            lang=lang,
+            in_scope=True,
+            refused=True,
+            topic=entry.topic if entry else "legal",
+            sources=[_source_ref(entry, lang, 1.0)] if entry else [],
+            related=[Related(entry.id, entry.title[lang])] if entry else [],
+        )
+
+    def _out_of_scope(self, text: str, lang: str) -> Answer:
+        examples = "\n".join(f"· {q}" for q in self.replies.scope_examples[lang])
+        return Answer(
+            question=text,
+            answer=self.replies.render("out_of_scope", lang, examples=examples),
+            lang=lang,
+            in_scope=False,
+            refused=False,
+            topic=None,
+        )
+
+
+def _source_ref(entry: Entry, lang: str, score: float) -> SourceRef:
+    return SourceRef(
+        id=entry.id,
+        title=entry.title[lang],
+        topic=entry.topic,
+        score=round(float(score), 4),
+        source={"name": entry.source.name, "date": entry.source.date, "url": entry.source.url},
+    )

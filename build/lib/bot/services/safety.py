@@ -1,0 +1,153 @@
+"""Recognising harmful requests: asking the bot to help obtain, trade or expose others' data.
+
+The patterns are data (`knowledge/harmful_requests.yaml`). A question about the
+law, about prevention or about being a victim is protective and is answered.
+The patterns see every reading of the question a person might use to slip a
+request past them: characters split by spaces, pinyin and homophones
+("kaihe", "凯盒"), and base64. Each sentence is judged on its own, so a
+request buried in a long friendly message is not excused by a "保护" three
+sentences earlier. Wanting not to be caught, and trying to override the bot's
+rules (prompt injection), are refused whatever else the message says.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.core.text import to_simplified
+from bot.data.files import read_yaml
+from bot.retrieval.retriever import Retrieval
+
+# Python's \b sees Chinese characters as word characters, so "\bcomplain" would
+# not match in "微信上complain"; the patterns' \b means a boundary of Latin
+# letters and digits only.
+_ASCII_BOUNDARY = r"(?:(?<![a-z0-9])(?=[a-z0-9])|(?<=[a-z0-9])(?![a-z0-9]))"
+_CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]+|\.(?:\s|$)")
+
+
+class SafetyRulesError(ValueError):
+    """The harmful-request file is missing or holds an invalid pattern."""
+
+
+@dataclass(frozen=True)
+class HarmRule:
+    """When similarity alone marks a request as harmful.
+
+    The nearest harmful example (knowledge/request_examples.yaml) must be at
+    least `min_similarity` close, and closer by `min_margin` than both the
+    nearest protective example, the nearest out-of-scope example and the best
+    knowledge entry. Calibrated on
+    the development set with `python -m bot eval --calibrate`.
+    """
+
+    min_similarity: float
+    min_margin: float
+
+    def harmful(self, retrieval: Retrieval) -> bool:
+        """Whether the examples near the question say it is a harmful request."""
+        harmful = retrieval.anchor("harmful")
+        best_entry = retrieval.best.dense if retrieval.best else 0.0
+        rival = max(retrieval.anchor("protective"), retrieval.anchor("outside"), best_entry)
+        return harmful >= self.min_similarity and harmful - rival >= self.min_margin
+
+
+@dataclass(frozen=True)
+class SafetyRules:
+    """Harmful, protective, evasion and injection patterns, the similarity rule, the refusal's entry."""
+
+    harmful: tuple[re.Pattern, ...]
+    protective: tuple[re.Pattern, ...]
+    refer_to_entry: str
+    similarity: HarmRule | None = None
+    evasion: tuple[re.Pattern, ...] = ()
+    injection: tuple[re.Pattern, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def is_harmful(self, question: str, retrieval: Retrieval | None = None) -> bool:
+        """True when `question` asks for help harming someone's privacy, or tries to override the rules.
+
+        In any reading of the question: an injection or evasion pattern
+        refuses outright; a harmful pattern refuses unless its own sentence is
+        protective (legality, prevention, being a victim); failing both, the
+        nearest examples (given the retrieval evidence) may still mark the
+        whole message harmful unless it is protective.
+        """
+        readings = self.readings(question)
+        if any(p.search(text) for text in readings for p in self.injection + self.evasion):
+            return True
+        for text in readings:
+            for sentence in _SENTENCE_END_RE.split(text):
+                if any(p.search(sentence) for p in self.harmful) and not self._protective(sentence):
+                    return True
+        similar = self.similarity is not None and retrieval is not None and self.similarity.harmful(retrieval)
+        return similar and not self._protective(readings[0])
+
+    def _protective(self, text: str) -> bool:
+        return any(p.search(text) for p in self.protective)
+
+    def readings(self, question: str) -> list[str]:
+        """The question as the patterns read it: folded, then unspaced, de-aliased and base64-decoded."""
+        text = to_simplified(question).lower()
+        readings = [text]
+        unspaced = _CJK_SPACE_RE.sub("", text)
+        spelled = unspaced
+        for alias, word in self.aliases:
+            spelled = spelled.replace(alias, word)
+        readings += [r for r in (unspaced, spelled) if r not in readings]
+        readings += [to_simplified(d).lower() for d in _decoded_payloads(question)]
+        return readings
+
+
+def load_safety_rules(path: Path, similarity: HarmRule | None = None) -> SafetyRules:
+    """Compile the patterns of `path`; an invalid one is an error naming it."""
+    try:
+        data = read_yaml(path)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SafetyRulesError(f"{path}: {exc}") from None
+    compiled = {}
+    for group in ("harmful", "protective", "evasion", "injection"):
+        patterns = []
+        for raw in data.get(group) or []:
+            try:
+                patterns.append(re.compile(raw.replace(r"\b", _ASCII_BOUNDARY), re.IGNORECASE))
+            except re.error as exc:
+                raise SafetyRulesError(f"{path}: {group} pattern {raw!r}: {exc}") from None
+        if not patterns:
+            raise SafetyRulesError(f"{path}: no {group} patterns")
+        compiled[group] = tuple(patterns)
+    aliases = data.get("aliases") or {}
+    if not isinstance(aliases, dict):
+        raise SafetyRulesError(f"{path}: aliases must map a spelling to the word it stands for")
+    return SafetyRules(
+        compiled["harmful"],
+        compiled["protective"],
+        str(data.get("refer_to_entry", "")),
+        similarity,
+        evasion=compiled["evasion"],
+        injection=compiled["injection"],
+        # Longest first, so "kai he" is replaced before any shorter alias inside it.
+        aliases=tuple(
+            sorted(((str(k).lower(), str(v)) for k, v in aliases.items()), key=lambda a: -len(a[0]))
+        ),
+    )
+
+
+def _decoded_payloads(text: str) -> list[str]:
+    """Text hidden as base64 in the question (a common way to smuggle a request past filters)."""
+    found = []
+    for blob in _BASE64_RE.findall(text)[:5]:
+        try:
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if decoded.strip() and sum(ch.isprintable() for ch in decoded) >= 0.9 * len(decoded):
+            found.append(decoded)
+    return found
