@@ -30,6 +30,7 @@ from bot.settings import REPO_ROOT, Settings, SettingsError, read_environment
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_QUESTIONS = 5
 DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
+REAL_SET = REPO_ROOT / "tests" / "data" / "real_questions.jsonl"
 
 
 def main(
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure retrieval and scope on the development set")
     p.add_argument("--dev-set", type=Path, default=DEV_SET)
+    p.add_argument("--real-set", type=Path, default=REAL_SET, help="real questions, split dev/holdout")
     p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
     p.add_argument("--fusion", action="store_true", help="compare fusion against each retriever alone")
     p.add_argument("--misses", action="store_true", help="list every question answered wrongly")
@@ -297,15 +299,20 @@ def cmd_doctor(args, settings: Settings, stdin, stdout) -> int:
 
 def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
     """Print hit@1, hit@3, MRR and refusal rates, per language."""
-    from bot.services import evaluation
+    from bot.services import evaluation, real_eval
 
     app = build_app(settings, progress=print_progress)
     items = evaluation.load_dev_set(args.dev_set)
     outcomes = evaluation.run(app.answers, items)
     table = evaluation.by_language(outcomes)
+    real = real_eval.run_real(app.answers, real_eval.load_real_set(args.real_set))
+    real_table = real_eval.by_part(real)
     if args.json:
-        print(json.dumps(table, ensure_ascii=False, indent=2), file=stdout)
+        print(json.dumps({"written": table, "real": real_table}, ensure_ascii=False, indent=2), file=stdout)
     else:
+        print(f"real questions ({args.real_set.name}): what the asker gets", file=stdout)
+        _print_rows(real_table, list(next(iter(real_table.values()))), stdout)
+        print(f"\nwritten development set ({args.dev_set.name}): topic of the best entry", file=stdout)
         _print_table(table, stdout)
     if args.fusion:
         print("\nfusion (in-scope questions, all languages):", file=stdout)
@@ -334,8 +341,12 @@ def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
                 file=stdout,
             )
     if args.misses:
-        print("\nmisses:", file=stdout)
+        print("\nmisses (written development set):", file=stdout)
         for line in evaluation.misses(outcomes):
+            print("  " + line, file=stdout)
+        # The held-out part is never listed: it is measured, not read for tuning.
+        print("\nmisses (real questions, development part only):", file=stdout)
+        for line in real_eval.real_misses(real, "dev"):
             print("  " + line, file=stdout)
     return EXIT_OK
 
@@ -353,6 +364,11 @@ def _print_table(table: dict, stdout: TextIO) -> None:
         "harmful_refused",
         "lang_correct",
     ]
-    print(f"{'':<5}" + "".join(f"{c:>16}" for c in columns), file=stdout)
+    _print_rows(table, columns, stdout)
+
+
+def _print_rows(table: dict, columns: list[str], stdout: TextIO) -> None:
+    width = max(12, *(len(c) + 2 for c in columns))
+    print(f"{'':<8}" + "".join(f"{c:>{width}}" for c in columns), file=stdout)
     for name, row in table.items():
-        print(f"{name:<5}" + "".join(f"{row[c]:>16}" for c in columns), file=stdout)
+        print(f"{name:<8}" + "".join(f"{row[c]:>{width}}" for c in columns), file=stdout)

@@ -33,12 +33,21 @@ def source_lines(replies: Replies, answer: Answer) -> list[str]:
     return [source_line(replies, answer.sources[0], answer.lang)] if answer.sources else []
 
 
-def plain_answer(answer: Answer, replies: Replies) -> str:
-    """The answer as plain text: body, "see also" titles, the source line(s), the privacy warning.
+def notes(replies: Replies, answer: Answer) -> list[str]:
+    """What goes under the answer's text: the real case behind its advice, the outside-mainland note."""
+    lines = []
+    if answer.case:
+        lines.append(replies.render("real_case", answer.lang, title=answer.case.title))
+    if answer.region_note:
+        lines.append(answer.region_note)
+    return lines
 
-    A generated answer lists every cited source by its marker.
+
+def plain_answer(answer: Answer, replies: Replies) -> str:
+    """The answer as plain text: body, the case and region notes, "see also" titles, the source
+    line(s), the privacy warning. A generated answer lists every cited source by its marker.
     """
-    parts = [answer.answer]
+    parts = [answer.answer, *notes(replies, answer)]
     related = see_also_lines(replies, answer)
     if related:
         parts.append("\n".join(related))

@@ -39,8 +39,9 @@ class Source:
     """Where an entry's facts come from."""
 
     name: str
-    date: str
+    date: str  # publication date
     url: str
+    accessed: str = ""  # when the page was last checked, if recorded
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Entry:
     source: Source
     facts: dict[str, dict[str, str]] | None = None
     file: str = ""
+    # Court cases (kind "case") that are evidence for this entry's advice, shown under its answer.
+    cases: tuple[str, ...] = ()
 
     def passage(self) -> str:
         """The entry's short text for the dense index: its titles in both languages.

@@ -61,3 +61,8 @@ def to_simplified(text: str) -> str:
     if not _HAN_RE.search(text):
         return text
     return _converter().convert(text)
+
+
+def is_traditional(text: str) -> bool:
+    """Whether the text has Chinese characters written in the traditional script."""
+    return bool(_HAN_RE.search(text)) and to_simplified(text) != text

@@ -88,6 +88,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
                 problems.append(Problem(rel, entry.id, "id", f"duplicate id (also in {other})"))
                 continue
             entries[entry.id] = entry
+    _check_cases(entries, problems)
     anchors = {"outside": _load_examples(directory / "out_of_scope.yaml", "questions", problems)}
     for kind in ("harmful", "protective"):
         anchors[kind] = _load_examples(directory / "request_examples.yaml", kind, problems)
@@ -95,6 +96,17 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         raise KnowledgeError(problems)
     anchors = {kind: examples for kind, examples in anchors.items() if examples}
     return KnowledgeBase(entries=entries, topics=topics, files=[p.name for p in files], anchors=anchors)
+
+
+def _check_cases(entries: dict[str, Entry], problems: list[Problem]) -> None:
+    """Every id under `cases` names a case entry, and no case lists cases of its own."""
+    for entry in entries.values():
+        for case_id in entry.cases:
+            case = entries.get(case_id)
+            if entry.kind == "case":
+                problems.append(Problem(entry.file, entry.id, "cases", "a case cannot list cases"))
+            elif case is None or case.kind != "case":
+                problems.append(Problem(entry.file, entry.id, "cases", f"{case_id!r} is not a case entry"))
 
 
 def _load_examples(path: Path, key: str, problems: list[Problem]) -> tuple[str, ...]:
@@ -144,6 +156,10 @@ def _parse_entry(
     facts = None
     if item["kind"] == "case":
         facts = _facts(item.get("facts"), bad)
+    cases = item.get("cases") or []
+    if not isinstance(cases, list) or not all(isinstance(c, str) for c in cases):
+        bad("cases", "must be a list of case entry ids")
+        cases = []
     if len(problems) > before:
         return None
     return Entry(
@@ -156,6 +172,7 @@ def _parse_entry(
         source=source,
         facts=facts,
         file=file,
+        cases=tuple(cases),
     )
 
 
@@ -183,7 +200,13 @@ def _source(value: object, bad) -> Source:
         bad("source.date", f"{date!r} is not a YYYY-MM-DD date")
     if not re.match(r"^https?://\S+$", url):
         bad("source.url", f"{url!r} is not an http(s) link")
-    return Source(name=name, date=date, url=url)
+    accessed = str(value.get("accessed") or "").strip()
+    if accessed:
+        try:
+            dt.date.fromisoformat(accessed)
+        except ValueError:
+            bad("source.accessed", f"{accessed!r} is not a YYYY-MM-DD date")
+    return Source(name=name, date=date, url=url, accessed=accessed)
 
 
 def _facts(value: object, bad) -> dict[str, dict[str, str]]:

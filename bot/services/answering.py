@@ -6,19 +6,30 @@ the asker's language, with related entries and the source of the facts.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
 
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.masking import detect, labelled, mask, sensitive_kinds
 from bot.core.memory import is_follow_up
-from bot.core.text import clean, detect_language
+from bot.core.text import clean, detect_language, is_traditional
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
 
 # How many entries may follow the best one as "see also".
 MAX_RELATED = 2
+# A question that asks for a court case itself; any other question found a case only as
+# evidence, and gets the advice the case illustrates (with the case shown under it).
+_ASKS_FOR_CASE_RE = re.compile(
+    r"案例|案子|案件|判例|真实的?例子|新闻|报道|有没有人.{0,12}(被抓|被判|判刑|坐牢)|哪些人.{0,6}被判"
+    r"|\b(cases?|court|convicted|sentenced|examples?|real[- ]life)\b",
+    re.IGNORECASE,
+)
+# Hotlines of mainland China that do not work elsewhere.
+_MAINLAND_NUMBER_RE = re.compile(r"(?<!\d)(110|96110|12321|12315|12377|12378|12381|12300|12345)(?!\d)")
+OUTSIDE_MAINLAND_ENTRY = "outside-mainland-where-to-report-fraud"
 
 
 class EmptyQuestion(ValueError):
@@ -85,6 +96,11 @@ class Answer:
     # Kinds of the sender's own numbers found (and masked) in the question, and the kind warning.
     personal_data: list[str] = field(default_factory=list)
     privacy_warning: str | None = None
+    # The court case that is evidence for the answer's advice (its entry's `cases`), if any.
+    case: Related | None = None
+    # For askers outside mainland China (English or traditional script): which numbers are
+    # mainland-only and where to turn instead.
+    region_note: str | None = None
     # True when a language model wrote `answer` from the cited `sources` (bot/services/llm/grounded.py).
     generated: bool = False
     # The in-scope entries behind an answer, best first (the source, then the "see also"
@@ -140,6 +156,8 @@ class AnswerService:
         if not answer.in_scope and previous and is_follow_up(text):
             context = mask(clean(previous, self.max_question_chars))
             answer = self._decide(text, f"{context} {search}", lang)
+        if answer.in_scope and not answer.refused and (lang == "en" or is_traditional(text)):
+            answer.region_note = self._region_note(answer, lang)
         if kinds:
             answer.personal_data = kinds
             answer.privacy_warning = self.replies.personal_data_warning(kinds, lang)
@@ -160,24 +178,50 @@ class AnswerService:
 
     def _from_hits(self, text: str, lang: str, retrieval: Retrieval) -> Answer:
         best = retrieval.hits[0]
+        entry = self._advice_for(best.entry, text, retrieval)
         outside = retrieval.anchor("outside")
         others = [
             h
-            for h in retrieval.hits[1:]
-            if self.scope.in_scope(h, outside) and h.entry.answer[lang] != best.entry.answer[lang]
+            for h in retrieval.hits
+            if h.entry.id != entry.id
+            and self.scope.in_scope(h, outside)
+            and h.entry.answer[lang] != entry.answer[lang]
+            and h.entry.id not in entry.cases
         ][:MAX_RELATED]
         related = [Related(h.entry.id, h.entry.title[lang]) for h in others]
+        case = self.kb.entries.get(entry.cases[0]) if entry.cases else None
         return Answer(
             question=text,
-            answer=best.entry.answer[lang],
+            answer=entry.answer[lang],
             lang=lang,
             in_scope=True,
             refused=False,
-            topic=best.entry.topic,
-            sources=[_source_ref(best.entry, lang, best.score)],
+            topic=entry.topic,
+            sources=[_source_ref(entry, lang, best.score)],
             related=related,
-            evidence=[_source_ref(h.entry, lang, h.score) for h in [best, *others]],
+            evidence=[
+                _source_ref(entry, lang, best.score),
+                *(_source_ref(h.entry, lang, h.score) for h in others),
+            ],
+            case=Related(case.id, case.title[lang]) if case else None,
         )
+
+    def _advice_for(self, found: Entry, text: str, retrieval: Retrieval) -> Entry:
+        """The entry to answer with: a case found for a question that does not ask for one gives way
+        to the advice it is evidence for (the best-ranked such entry), and is shown under it."""
+        if found.kind != "case" or _ASKS_FOR_CASE_RE.search(text):
+            return found
+        citing = [h.entry for h in retrieval.hits if found.id in h.entry.cases]
+        citing = citing or [e for e in self.kb.entries.values() if found.id in e.cases]
+        return citing[0] if citing else found
+
+    def _region_note(self, answer: Answer, lang: str) -> str | None:
+        """The outside-mainland note when the answer names mainland-only numbers."""
+        numbers = list(dict.fromkeys(_MAINLAND_NUMBER_RE.findall(answer.answer)))
+        if not numbers or (answer.sources and answer.sources[0].id == OUTSIDE_MAINLAND_ENTRY):
+            return None
+        joined = "、".join(numbers) if lang == "zh" else ", ".join(numbers)
+        return self.replies.render("outside_mainland", lang, numbers=joined)
 
     def _refusal(self, text: str, lang: str) -> Answer:
         entry = self.kb.entries.get(self.safety.refer_to_entry)

@@ -16,6 +16,8 @@ REPLY_VARIABLES: dict[str, set[str]] = {
     "refusal": set(),
     "empty_question": set(),
     "personal_data_warning": {"kinds"},
+    "real_case": {"title"},
+    "outside_mainland": {"numbers"},
 }
 # Names of the kinds of personal data (bot/core/masking.py) the warning lists, and
 # the words that stand in for every kind when a question is searched.

@@ -38,6 +38,11 @@ def entry_html(svc: BotServices, entry: Entry, lang: str) -> str:
 def answer_html(svc: BotServices, answer: Answer) -> str:
     """An answer, its source (a generated one: each cited source by marker), the privacy warning."""
     parts = [escape(answer.answer)]
+    if answer.case:
+        case_line = svc.answers.replies.render("real_case", answer.lang, title=answer.case.title)
+        parts.append("📌 " + escape(case_line))
+    if answer.region_note:
+        parts.append(f"<i>{escape(answer.region_note)}</i>")
     if answer.generated:
         lines = []
         for number, ref in enumerate(answer.sources, start=1):
@@ -56,9 +61,8 @@ def answer_html(svc: BotServices, answer: Answer) -> str:
 
 def related_markup(answer: Answer) -> InlineKeyboardMarkup | None:
     """Buttons for the "see also" entries, and 👍/👎 under an answer from the knowledge base."""
-    buttons = [
-        [InlineKeyboardButton(r.title[:BUTTON_CHARS], callback_data=f"e:{r.id}")] for r in answer.related
-    ]
+    shown = [answer.case, *answer.related] if answer.case else answer.related
+    buttons = [[InlineKeyboardButton(r.title[:BUTTON_CHARS], callback_data=f"e:{r.id}")] for r in shown]
     if answer.in_scope and not answer.refused and answer.sources:
         # 👍/👎 counted per entry, so the maintainers see which entries help.
         entry_id = answer.sources[0].id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.render import see_also_lines, source_lines
+from bot.adapters.render import notes, see_also_lines, source_lines
 from bot.adapters.terminal.style import Style
 from bot.services.answering import Answer, AnswerService, EmptyQuestion
 
@@ -47,6 +47,7 @@ def run_chat(service: AnswerService | GroundedAnswerer, stdin: TextIO, stdout: T
 def _render(service: AnswerService | GroundedAnswerer, answer: Answer, style: Style) -> str:
     colour = "1;31" if answer.refused else ("37" if answer.in_scope else "33")
     lines = ["", style(answer.answer, colour)]
+    lines += [style(line, "36") for line in notes(service.replies, answer)]
     related = see_also_lines(service.replies, answer)
     if related:
         lines.append("")
