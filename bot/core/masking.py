@@ -215,7 +215,10 @@ def labelled(text: str, names: dict[str, str], findings: list[Finding] | None = 
     for finding in detect(text) if findings is None else findings:
         if finding.start < last:  # overlaps a span already replaced
             continue
-        parts += [text[last : finding.start], f" {names.get(finding.kind, '')} "]
+        before, name = text[last : finding.start], names.get(finding.kind, "")
+        # "身份证号1101…" already says what the number is: the search reads the words once.
+        named = name and before.rstrip().endswith((name, name[:-1] if len(name) > 2 else name))
+        parts += [before, " " if named else f" {name} "]
         last = finding.end
     parts.append(text[last:])
     return mask("".join(parts))

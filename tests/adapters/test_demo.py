@@ -44,7 +44,7 @@ def _check_every_step(output: str, app, lang: str) -> None:
     steps = _steps(output)
     assert len(steps) == 6
     credit, checked, delivery, english, outside, harmful = steps
-    assert "fake_sms" in credit and "银行不会用短信链接" in credit
+    assert "fake_sms" in credit and "不能点，这是诈骗" in credit and "银行不会发短信链接" in credit
     assert ("风险：HIGH" if lang == "zh" else "risk: HIGH") in checked
     assert "icbc-95588.top" in checked and "110" in checked
     assert "delivery_labels" in delivery and "面单" in delivery

@@ -48,7 +48,9 @@ def test_index_writes_to_the_server_and_ask_reads_it_without_a_local_index(
 
     assert main(["ask", "--json", "收到短信说能给我信用卡提额，还带个链接，能点吗"], environ=env) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert answer["in_scope"] and answer["sources"][0]["id"] == "fake-sms-credit-limit-gang"
+    # The court case is found; the asker gets the advice it backs, with the case shown under it.
+    assert answer["in_scope"] and answer["sources"][0]["id"] == "fake-sms-fake-base-station"
+    assert answer["case"]["id"] == "fake-sms-credit-limit-gang"
     assert not (tmp_path / "index").exists()  # the reader built nothing of its own
 
 

@@ -89,7 +89,8 @@ def test_switching_backend_rebuilds_the_index_and_answers(tmp_path, small_knowle
     assert "rebuilt" in out.getvalue() and "3 entries embedded" in out.getvalue()
     out = io.StringIO()
     assert (
-        main(["ask", "--json", "got a text saying my credit limit can be raised"], environ=st_env, stdout=out)
+        # The three-entry copy answers this one (its credit-limit entry is now a court case).
+        main(["ask", "--json", "a text came from my bank's number, is it fake?"], environ=st_env, stdout=out)
         == 0
     )
     answer = json.loads(out.getvalue())
