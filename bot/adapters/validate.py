@@ -23,7 +23,7 @@ from bot.services.replies import load_replies
 from bot.services.safety import load_safety_rules
 from bot.settings import Settings
 
-MIN_ENTRIES_PER_TOPIC = 2
+MIN_ENTRIES_PER_TOPIC = 4
 
 
 def checks(settings: Settings, kb: KnowledgeBase) -> dict[str, Callable[[], str]]:

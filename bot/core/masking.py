@@ -217,7 +217,7 @@ def labelled(text: str, names: dict[str, str], findings: list[Finding] | None = 
             continue
         before, name = text[last : finding.start], names.get(finding.kind, "")
         # "身份证号1101…" already says what the number is: the search reads the words once.
-        named = name and before.rstrip().endswith((name, name[:-1] if len(name) > 2 else name))
+        named = bool(name) and before.rstrip().endswith(name)
         parts += [before, " " if named else f" {name} "]
         last = finding.end
     parts.append(text[last:])

@@ -15,7 +15,7 @@ import yaml
 from bot.core.knowledge import KINDS, Entry, KnowledgeBase, KnowledgeError, Problem, Source, Topic
 from bot.data.files import bilingual, read_yaml
 
-MIN_QUESTIONS = 4
+MIN_QUESTIONS = 6
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOPIC_ROW_RE = re.compile(r"^\|\s*`([a-z_]+)`\s*\|\s*([^|]+?)\s*\|")
 _HAN_RE = re.compile(r"[\u3400-\u9fff]")

@@ -33,11 +33,12 @@ def _all_text(kb) -> str:
 
 
 def test_real_knowledge_base_is_valid_and_large_enough(kb):
-    assert len(kb.entries) >= 60
+    assert len(kb.entries) >= 200
     counts = kb.summary()["topic"]
     assert set(counts) <= set(kb.topics)
-    thin = {t: counts.get(t, 0) for t in kb.topics if counts.get(t, 0) < 2}
-    assert not thin, f"topics with fewer than 2 entries: {thin}"
+    thin = {t: counts.get(t, 0) for t in kb.topics if counts.get(t, 0) < 4}
+    assert not thin, f"topics with fewer than 4 entries: {thin}"
+    assert all(len(e.questions) >= 6 for e in kb.entries.values())
     assert set(kb.summary()["kind"]) <= set(KINDS)
 
 
@@ -141,7 +142,14 @@ def _good(entry_id: str = "test-entry") -> dict:
             "zh": "别点短信里的链接。打银行卡背面的电话核实。",
             "en": "Do not tap the link. Call your bank.",
         },
-        "questions": ["短信能点吗", "这条短信是真的吗", "提额短信", "is this text real?"],
+        "questions": [
+            "短信能点吗",
+            "这条短信是真的吗",
+            "提额短信",
+            "簡訊能點嗎",
+            "收到提额短信咋办",
+            "is this text real?",
+        ],
         "source": {"name": "Test source", "date": "2023-03-03", "url": "https://example.org/a"},
     }
 
@@ -162,8 +170,18 @@ BAD = [
         "answer.en",
         "empty",
     ),
-    ("fewer than 4 questions", [{**_good(), "questions": ["a?", "b?", "c?"]}], "questions", "at least 4"),
-    ("no English question", [{**_good(), "questions": ["一", "二", "三", "四"]}], "questions", "English"),
+    (
+        "fewer than 6 questions",
+        [{**_good(), "questions": ["a?", "b?", "c?", "d?", "e?"]}],
+        "questions",
+        "at least 6",
+    ),
+    (
+        "no English question",
+        [{**_good(), "questions": ["一", "二", "三", "四", "五", "六"]}],
+        "questions",
+        "English",
+    ),
     ("unknown kind", [{**_good(), "kind": "story"}], "kind", "unknown kind"),
     ("bad date", [{**_good(), "source": {**_good()["source"], "date": "March"}}], "source.date", "date"),
     ("case without facts", [{**_good(), "kind": "case"}], "facts", "who, what and how_much"),
