@@ -84,3 +84,17 @@ def test_mainland_numbers_come_with_where_to_turn_elsewhere(kb):
     replies = load_replies(REPO_ROOT / "prompts")
     note = replies.render("outside_mainland", "en", numbers="110, 96110")
     assert "mainland China" in note and "18222" in note and "165" in note
+
+
+def test_12300_needs_a_complaint_to_the_operator_first_and_takes_no_debt_collectors(kb):
+    entry = kb.entries["reporting-12300-telecom-operators"].answer["zh"]
+    assert entry.startswith("不能直接找") and "先向运营商投诉" in entry and "催收" in entry
+    collectors = kb.entries["debt-collection-where-to-complain"].answer["zh"]
+    assert "12378" in collectors and "不受理催收投诉" in collectors
+
+
+def test_the_pipl_deletion_right_has_its_conditions_and_breach_notice_its_exception(kb):
+    deletion = kb.entries["legal-pipl-deletion-right"].answer["zh"]
+    assert "第四十七条" in deletion and "撤回同意" in deletion and "保存期限" in deletion
+    breach = kb.entries["after-leak-organisation-leak-sales-calls"].answer["zh"]
+    assert "第五十七条" in breach and "才可以不通知个人" in breach
