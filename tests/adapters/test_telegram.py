@@ -166,6 +166,8 @@ async def test_long_answer_is_split_under_the_utf16_limit(bundled_embeddings, sm
         "超长测试问题是什么",
         "长长长测试",
         "分段测试问题",
+        "超長測試問題",
+        "测试一下超长的回答",
         "what is the very long test answer",
     ]
     path.write_text(yaml.safe_dump([*entries, long], allow_unicode=True), encoding="utf-8")
