@@ -35,6 +35,7 @@ from bot.services.pseudonym import Pseudonymizer, load_pepper
 from bot.services.quiz import QuizBank, load_quiz
 from bot.services.replies import Replies, load_replies
 from bot.services.safety import HarmRule, load_safety_rules
+from bot.services.small_talk import load_small_talk
 from bot.services.stats import UsageStats, open_stats
 from bot.settings import Settings
 
@@ -220,7 +221,15 @@ def build_app(
         report = sync_index(index, kb, progress=progress)
     tokenizer = Tokenizer(settings.data_dir / "jieba", settings.knowledge_dir / "lexicon.txt")
     retriever = Retriever(kb, index, embeddings, LexicalIndex(kb, tokenizer))
-    answers = AnswerService(kb, retriever, replies, safety, scope_rule(settings), settings.max_question_chars)
+    answers = AnswerService(
+        kb,
+        retriever,
+        replies,
+        safety,
+        scope_rule(settings),
+        settings.max_question_chars,
+        small_talk=load_small_talk(settings.prompts_dir),
+    )
     checker = MessageChecker(
         load_check_rules(settings.knowledge_dir, settings.prompts_dir), retriever, settings.max_question_chars
     )

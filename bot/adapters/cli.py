@@ -229,7 +229,7 @@ def cmd_chat(args, settings: Settings, stdin, stdout) -> int:
     from bot.adapters.terminal.chat import run_chat
 
     app = build_app(settings, progress=print_progress)
-    return run_chat(app.answerer, stdin, stdout)
+    return run_chat(app.answerer, stdin, stdout, context_ttl_s=settings.context_ttl_s)
 
 
 def cmd_quiz(args, settings: Settings, stdin, stdout) -> int:

@@ -21,6 +21,7 @@ from bot.services.checking import load_check_rules
 from bot.services.llm.prompts import load_llm_prompts
 from bot.services.replies import load_replies
 from bot.services.safety import load_safety_rules
+from bot.services.small_talk import load_small_talk
 from bot.settings import Settings
 
 MIN_ENTRIES_PER_TOPIC = 4
@@ -45,6 +46,7 @@ def checks(settings: Settings, kb: KnowledgeBase) -> dict[str, Callable[[], str]
         "lexicon": lambda: f"lexicon OK: {len(lexicon_words(k / 'lexicon.txt'))} words",
         "quiz": quiz,
         "replies": lambda: f"replies OK: {len(load_replies(p).templates)} templates",
+        "small_talk": lambda: f"small talk OK: {sum(map(len, load_small_talk(p).kinds.values()))} patterns",
         "telegram": lambda: f"Telegram texts OK: {len(load_telegram_texts(p).menu)} menu commands",
         "llm": lambda: f"language-model prompts OK: {len(load_llm_prompts(p))} prompts",
         "demo": lambda: f"demo script OK: {len(load_demo(p / 'demo.yaml').steps)} steps",

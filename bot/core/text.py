@@ -66,3 +66,31 @@ def to_simplified(text: str) -> str:
 def is_traditional(text: str) -> bool:
     """Whether the text has Chinese characters written in the traditional script."""
     return bool(_HAN_RE.search(text)) and to_simplified(text) != text
+
+
+# Words that show where traditional Chinese comes from, to answer in that variant.
+_HONG_KONG_RE = re.compile(r"[嘅係咗唔冇喺啲佢嘢乜咁]")
+_TAIWAN_RE = re.compile(r"簡訊|軟體|網路|帳號|資訊|詐騙集團|臉書|手機號碼|LINE|健保|悠遊卡|身分證")
+
+
+@lru_cache(maxsize=3)
+def _to_traditional_converter(config: str):
+    from opencc import OpenCC
+
+    return OpenCC(config)
+
+
+def traditional_variant(text: str) -> str:
+    """The OpenCC conversion that fits a traditional-script text: Hong Kong, Taiwan, or plain traditional."""
+    if _HONG_KONG_RE.search(text):
+        return "s2hk"
+    if _TAIWAN_RE.search(text):
+        return "s2twp"
+    return "s2t"
+
+
+def to_traditional(text: str, variant: str = "s2t") -> str:
+    """Simplified characters converted to traditional (`variant`: s2t, s2twp or s2hk)."""
+    if not text or not _HAN_RE.search(text):
+        return text
+    return _to_traditional_converter(variant).convert(text)

@@ -33,6 +33,7 @@ DATA_FILES: tuple[DataFile, ...] = (
     DataFile("knowledge", "quiz.yaml", "quiz", "the quiz's written items"),
     DataFile("prompts", "replies.yaml", "replies", "the answer service's fixed replies"),
     DataFile("prompts", "scope_examples.yaml", "replies", "example questions shown when out of scope"),
+    DataFile("prompts", "small_talk.yaml", "small_talk", "greetings, thanks, who are you"),
     DataFile("prompts", "check.yaml", "checker", "the checker's advice per risk level"),
     DataFile("prompts", "quiz.yaml", "quiz", "the quiz's texts"),
     DataFile("prompts", "telegram.yaml", "telegram", "Telegram texts, the command menu, /start topics"),

@@ -6,6 +6,7 @@ the asker's language, with related entries and the source of the facts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -13,10 +14,11 @@ from dataclasses import asdict, dataclass, field
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.masking import detect, labelled, mask, sensitive_kinds
 from bot.core.memory import is_follow_up
-from bot.core.text import clean, detect_language, is_traditional
+from bot.core.text import clean, detect_language, is_traditional, to_traditional, traditional_variant
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
+from bot.services.small_talk import SmallTalk
 
 # How many entries may follow the best one as "see also".
 MAX_RELATED = 2
@@ -101,6 +103,8 @@ class Answer:
     # For askers outside mainland China (English or traditional script): which numbers are
     # mainland-only and where to turn instead.
     region_note: str | None = None
+    # "greeting", "thanks" or "about" when the message was small talk (then in_scope is false).
+    small_talk: str | None = None
     # True when a language model wrote `answer` from the cited `sources` (bot/services/llm/grounded.py).
     generated: bool = False
     # The in-scope entries behind an answer, best first (the source, then the "see also"
@@ -126,6 +130,7 @@ class AnswerService:
         safety: SafetyRules,
         scope: ScopeRule,
         max_question_chars: int = 2000,
+        small_talk: SmallTalk | None = None,
     ):
         self.kb = kb
         self.retriever = retriever
@@ -133,6 +138,7 @@ class AnswerService:
         self.safety = safety
         self.scope = scope
         self.max_question_chars = max_question_chars
+        self.small_talk = small_talk
 
     def ask(self, question: str, lang: str | None = None, previous: str | None = None) -> Answer:
         """Answer one question; `lang` forces the reply language ('zh' or 'en').
@@ -150,17 +156,26 @@ class AnswerService:
         findings = detect(text)
         kinds = sensitive_kinds(findings)
         lang = lang if lang in ("zh", "en") else detect_language(text)
-        search = labelled(text, self.replies.personal_data_labels(lang), findings)
-        text = mask(text)
-        answer = self._decide(text, search, lang)
-        if not answer.in_scope and previous and is_follow_up(text):
-            context = mask(clean(previous, self.max_question_chars))
-            answer = self._decide(text, f"{context} {search}", lang)
-        if answer.in_scope and not answer.refused and (lang == "en" or is_traditional(text)):
-            answer.region_note = self._region_note(answer, lang)
+        traditional = is_traditional(text)
+        talk = self.small_talk.kind(text) if self.small_talk else None
+        if talk:
+            answer = self._small_talk(mask(text), lang, talk)
+        else:
+            # Greetings and thanks around the question are not what is searched.
+            core = self.small_talk.question_part(text) if self.small_talk else text
+            search = labelled(core, self.replies.personal_data_labels(lang), detect(core))
+            text = mask(text)
+            answer = self._decide(text, search, lang)
+            if not answer.in_scope and previous and is_follow_up(text):
+                context = mask(clean(previous, self.max_question_chars))
+                answer = self._decide(text, f"{context} {search}", lang)
+            if answer.in_scope and not answer.refused and (lang == "en" or traditional):
+                answer.region_note = self._region_note(answer, lang)
         if kinds:
             answer.personal_data = kinds
             answer.privacy_warning = self.replies.personal_data_warning(kinds, lang)
+        if traditional and lang == "zh":
+            _in_traditional(answer, traditional_variant(question))
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 
@@ -236,6 +251,18 @@ class AnswerService:
             related=[Related(entry.id, entry.title[lang])] if entry else [],
         )
 
+    def _small_talk(self, text: str, lang: str, kind: str) -> Answer:
+        examples = "\n".join(f"· {q}" for q in self.replies.scope_examples[lang])
+        return Answer(
+            question=text,
+            answer=f"{self.small_talk.replies[kind][lang]}\n{examples}",
+            lang=lang,
+            in_scope=False,
+            refused=False,
+            topic=None,
+            small_talk=kind,
+        )
+
     def _out_of_scope(self, text: str, lang: str) -> Answer:
         examples = "\n".join(f"· {q}" for q in self.replies.scope_examples[lang])
         return Answer(
@@ -246,6 +273,19 @@ class AnswerService:
             refused=False,
             topic=None,
         )
+
+
+def _in_traditional(answer: Answer, variant: str) -> None:
+    """Every text of a Chinese answer in traditional characters, for a traditional-script asker."""
+    answer.answer = to_traditional(answer.answer, variant)
+    for field_name in ("privacy_warning", "region_note"):
+        value = getattr(answer, field_name)
+        if value:
+            setattr(answer, field_name, to_traditional(value, variant))
+    answer.related = [Related(r.id, to_traditional(r.title, variant)) for r in answer.related]
+    if answer.case:
+        answer.case = Related(answer.case.id, to_traditional(answer.case.title, variant))
+    answer.sources = [dataclasses.replace(s, title=to_traditional(s.title, variant)) for s in answer.sources]
 
 
 def _source_ref(entry: Entry, lang: str, score: float) -> SourceRef:

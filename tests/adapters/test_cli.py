@@ -112,3 +112,13 @@ def test_python_m_bot_ask_runs_as_a_process(env):
 def test_unknown_backend_is_a_configuration_error(capsys):
     code, _ = _run(["ask", "hi"], {"BOT_EMBEDDING_BACKEND": "magic"})
     assert code == 2 and "BOT_EMBEDDING_BACKEND" in capsys.readouterr().err
+
+
+def test_chat_reads_a_follow_up_after_the_last_question(app):
+    stdin = io.StringIO("快递面单怎么处理\n那怎么办\n/quit\n")
+    out = io.StringIO()
+    assert run_chat(app.answers, stdin, out) == 0
+    alone = app.answers.ask("那怎么办")
+    assert not alone.in_scope  # on its own, the follow-up has nothing to answer
+    text = out.getvalue()
+    assert "抱歉，这个问题不在" not in text and text.count("来源") == 2

@@ -360,3 +360,15 @@ def test_a_menu_command_without_a_handler_stops_the_bot_at_start_up(app, tmp_pat
     services.texts = dataclasses.replace(services.texts, menu=menu)
     with pytest.raises(PromptError, match="nosuch"):
         build_application(TOKEN, "http://127.0.0.1:1/bot", services)
+
+
+async def test_greetings_right_after_start_get_the_friendly_reply(app, tmp_path):
+    async with running_bot(app, tmp_path) as (api, _):
+        api.inject_message(831, "/start")
+        await api.wait_for(1, chat_id=831)
+        api.inject_message(831, "你好")
+        api.inject_message(832, "thanks!")
+        [_, hello] = await api.wait_for(2, chat_id=831)
+        [thanks] = await api.wait_for(1, chat_id=832)
+        assert "你好！我是个人信息保护小助手" in hello["text"] and "You're welcome" in thanks["text"]
+        assert "抱歉" not in hello["text"] and "Sorry" not in thanks["text"]
