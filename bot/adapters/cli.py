@@ -307,11 +307,15 @@ def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
     table = evaluation.by_language(outcomes)
     real = real_eval.run_real(app.answers, real_eval.load_real_set(args.real_set))
     real_table = real_eval.by_part(real)
+    groups = real_eval.by_group(real, "holdout")
     if args.json:
-        print(json.dumps({"written": table, "real": real_table}, ensure_ascii=False, indent=2), file=stdout)
+        out = {"written": table, "real": real_table, "real_holdout_groups": groups}
+        print(json.dumps(out, ensure_ascii=False, indent=2), file=stdout)
     else:
         print(f"real questions ({args.real_set.name}): what the asker gets", file=stdout)
         _print_rows(real_table, list(next(iter(real_table.values()))), stdout)
+        print("\nheld-out part by group:", file=stdout)
+        _print_rows(groups, ["n", "answerable_n", "rank1", "top3", "false_refusal", "correct"], stdout)
         print(f"\nwritten development set ({args.dev_set.name}): topic of the best entry", file=stdout)
         _print_table(table, stdout)
     if args.fusion:

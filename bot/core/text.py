@@ -94,3 +94,138 @@ def to_traditional(text: str, variant: str = "s2t") -> str:
     if not text or not _HAN_RE.search(text):
         return text
     return _to_traditional_converter(variant).convert(text)
+
+
+# Pinyin without tones: every syllable an initial and a final (a superset of real syllables,
+# narrowed by the distinctive-token rule in `looks_like_pinyin`).
+_INITIALS = (
+    "",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "zh",
+    "ch",
+    "sh",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+)
+_FINALS = (
+    "a",
+    "o",
+    "e",
+    "i",
+    "u",
+    "v",
+    "ai",
+    "ei",
+    "ao",
+    "ou",
+    "an",
+    "en",
+    "ang",
+    "eng",
+    "ong",
+    "er",
+    "ia",
+    "ie",
+    "iao",
+    "iu",
+    "ian",
+    "in",
+    "iang",
+    "ing",
+    "iong",
+    "ua",
+    "uo",
+    "uai",
+    "ui",
+    "uan",
+    "un",
+    "uang",
+    "ue",
+    "ve",
+)
+_SYLLABLES = frozenset(i + f for i in _INITIALS for f in _FINALS)
+# Syllables that are everyday Chinese function words and rarely English words.
+_DISTINCTIVE = frozenset(
+    [
+        "de",
+        "le",
+        "ma",
+        "ne",
+        "ba",
+        "wo",
+        "ni",
+        "ta",
+        "men",
+        "shi",
+        "zhe",
+        "zen",
+        "zenme",
+        "hao",
+        "bu",
+        "mei",
+        "xie",
+        "qing",
+        "shen",
+        "zheng",
+        "diu",
+        "ban",
+        "xin",
+        "xi",
+        "qian",
+        "shou",
+        "ji",
+        "duan",
+        "dian",
+        "hua",
+        "gai",
+        "zhang",
+        "hu",
+        "mima",
+        "yanzhengma",
+    ]
+)
+_LATIN_TOKEN_RE = re.compile(r"[a-z]+")
+# Letter shapes of pinyin that English words rarely have.
+_PINYIN_SHAPE_RE = re.compile(r"(zh|x|q)[aeiouv]|[^aeiou]iao|[^aeiou]ian|[^aeiou]uo|ui$|ang$|eng$|ong$")
+
+
+def _pinyin_word(token: str) -> bool:
+    """Whether a token splits into pinyin syllables ("shenfenzheng" -> shen fen zheng)."""
+    if token in _SYLLABLES:
+        return True
+    ends = {0}
+    for end in range(1, len(token) + 1):
+        if any(start in ends and token[start:end] in _SYLLABLES for start in range(max(0, end - 6), end)):
+            ends.add(end)
+    return len(token) in ends
+
+
+def looks_like_pinyin(text: str) -> bool:
+    """Whether a message is Chinese typed in toneless pinyin ("wo de shen fen zheng diu le")."""
+    if _HAN_RE.search(text):
+        return False
+    tokens = _LATIN_TOKEN_RE.findall(text.lower())
+    if len(tokens) < 3:
+        return False
+    pinyin = sum(_pinyin_word(t) for t in tokens)
+    distinctive = sum(
+        t in _DISTINCTIVE or (bool(_PINYIN_SHAPE_RE.search(t)) and _pinyin_word(t)) for t in tokens
+    )
+    return pinyin >= 0.85 * len(tokens) and distinctive >= 2

@@ -14,7 +14,14 @@ from dataclasses import asdict, dataclass, field
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.masking import detect, labelled, mask, sensitive_kinds
 from bot.core.memory import is_follow_up
-from bot.core.text import clean, detect_language, is_traditional, to_traditional, traditional_variant
+from bot.core.text import (
+    clean,
+    detect_language,
+    is_traditional,
+    looks_like_pinyin,
+    to_traditional,
+    traditional_variant,
+)
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
@@ -171,6 +178,9 @@ class AnswerService:
                 answer = self._decide(text, f"{context} {search}", lang)
             if answer.in_scope and not answer.refused and (lang == "en" or traditional):
                 answer.region_note = self._region_note(answer, lang)
+            if not answer.in_scope and not answer.refused and looks_like_pinyin(text):
+                # Whoever types pinyin reads Chinese: say it in both languages.
+                answer.answer = "\n".join(self.replies.render("pinyin", code) for code in ("zh", "en"))
         if kinds:
             answer.personal_data = kinds
             answer.privacy_warning = self.replies.personal_data_warning(kinds, lang)

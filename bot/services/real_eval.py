@@ -139,6 +139,21 @@ def by_part(outcomes: list[RealOutcome]) -> dict[str, dict[str, float | int]]:
     return {part: real_metrics([o for o in outcomes if o.item.split == part]) for part in ("dev", "holdout")}
 
 
+# The groups issue 15 reports on (the item's own "groups" labels; "all" is every item).
+GROUPS = ("long_narrative", "traditional", "english", "pinyin", "who_leaked", "harmful")
+
+
+def by_group(outcomes: list[RealOutcome], part: str = "holdout") -> dict[str, dict[str, float | int]]:
+    """Metrics of one part for each group of questions that has any."""
+    mine = [o for o in outcomes if o.item.split == part]
+    table = {"all": real_metrics(mine)}
+    for group in GROUPS:
+        members = [o for o in mine if group in o.item.groups]
+        if members:
+            table[group] = real_metrics(members)
+    return table
+
+
 def real_misses(outcomes: list[RealOutcome], part: str = "dev") -> list[str]:
     """One line per question of `part` the asker did not get right (for reading the development part)."""
     lines = []

@@ -18,6 +18,7 @@ REPLY_VARIABLES: dict[str, set[str]] = {
     "personal_data_warning": {"kinds"},
     "real_case": {"title"},
     "outside_mainland": {"numbers"},
+    "pinyin": set(),
 }
 # Names of the kinds of personal data (bot/core/masking.py) the warning lists, and
 # the words that stand in for every kind when a question is searched.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.text import to_simplified
+from bot.core.text import looks_like_pinyin, to_simplified
 from bot.data.files import read_yaml
 from bot.retrieval.retriever import Retrieval
 
@@ -87,8 +87,10 @@ class SafetyRules:
             for sentence in _SENTENCE_END_RE.split(text):
                 if any(p.search(sentence) for p in self.harmful) and not self._protective(sentence):
                     return True
-        similar = self.similarity is not None and retrieval is not None and self.similarity.harmful(retrieval)
-        return similar and not self._protective(readings[0])
+        # The embedding cannot read pinyin: nearness to harmful examples means nothing there.
+        if self.similarity is None or retrieval is None or looks_like_pinyin(readings[0]):
+            return False
+        return self.similarity.harmful(retrieval) and not self._protective(readings[0])
 
     def _protective(self, text: str) -> bool:
         return any(p.search(text) for p in self.protective)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.text import clean, detect_language, to_simplified
+from bot.core.text import clean, detect_language, looks_like_pinyin, to_simplified
 
 
 def test_full_width_digits_and_letters_are_folded():
@@ -49,3 +50,29 @@ def test_language_detection():
 def test_traditional_characters_are_simplified():
     assert to_simplified("偽基站發的簡訊") == "伪基站发的简讯"
     assert to_simplified("plain english") == "plain english"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wo de shen fen zheng diu le zen me ban",
+        "kuai di mian dan zen me chu li",
+        "yinhangka bei dao shua le zen me ban",
+    ],
+)
+def test_pinyin_is_recognised(text):
+    assert looks_like_pinyin(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my id card was stolen what do i do",
+        "can he ban me",
+        "she can show me the long song",
+        "ni hao",
+        "身份证丢了",
+    ],
+)
+def test_english_and_characters_are_not_pinyin(text):
+    assert not looks_like_pinyin(text)

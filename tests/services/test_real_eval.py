@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.services.answering import Answer, Related, SourceRef
-from bot.services.real_eval import by_part, load_real_set, real_misses, run_real
+from bot.services.real_eval import by_group, by_part, load_real_set, real_misses, run_real
 from tests.support.knowledge import DATA
 
 
@@ -61,6 +61,9 @@ def test_rank_counts_only_what_the_asker_sees(tmp_path):
     assert table["dev"]["top3"] == pytest.approx(2 / 3, abs=0.001)
     assert table["dev"]["false_refusal"] == pytest.approx(1 / 3, abs=0.001)
     assert table["holdout"]["harmful_refused"] == 1.0 and table["holdout"]["no_answer_honest"] == 0.0
+    rows[0]["groups"] = ["english"]
+    grouped = by_group(run_real(service, load_real_set(_write(tmp_path, rows))), "dev")
+    assert grouped["english"]["rank1"] == 1.0 and grouped["all"]["n"] == 3 and "pinyin" not in grouped
     misses = real_misses(run_real(service, items), "dev")
     assert len(misses) == 2 and all(m.split()[0] in ("b", "c") for m in misses)
 

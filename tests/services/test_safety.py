@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from bot.core.text import to_traditional
 from bot.services.safety import load_safety_rules
 from bot.settings import REPO_ROOT
 from tests.support.knowledge import DATA
@@ -26,13 +27,16 @@ def _outcomes(app, items):
 
 
 def _curated_texts(app) -> set[str]:
-    """Everything the curated path can say: entry answers, the refusal and the out-of-scope reply."""
+    """Everything the curated path can say: entry answers, the refusal, the out-of-scope, small-talk and
+    pinyin replies, and each of them in traditional characters (for traditional-script askers)."""
     texts = {e.answer[lang] for e in app.kb.entries.values() for lang in ("zh", "en")}
     for lang in ("zh", "en"):
         texts.add(app.replies.render("refusal", lang))
         examples = "\n".join(f"· {q}" for q in app.replies.scope_examples[lang])
         texts.add(app.replies.render("out_of_scope", lang, examples=examples))
-    return texts
+        texts |= {f"{reply[lang]}\n{examples}" for reply in app.answers.small_talk.replies.values()}
+    texts.add("\n".join(app.replies.render("pinyin", lang) for lang in ("zh", "en")))
+    return texts | {to_traditional(t, v) for t in texts for v in ("s2t", "s2twp", "s2hk")}
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,9 @@ def test_words_that_end_like_thanks_are_not_cut():
     small_talk = load_small_talk(REPO_ROOT / "prompts")
     assert small_talk.question_part("who can see my property") == "who can see my property"
     assert small_talk.question_part("my card was stolen, thank you") == "my card was stolen"
+
+
+def test_a_pinyin_question_is_answered_or_asked_again_in_characters_never_refused(app):
+    answer = app.answers.ask("wo de shen fen zheng diu le zen me ban")
+    assert not answer.refused
+    assert answer.in_scope or ("拼音" in answer.answer and "pinyin" in answer.answer)
