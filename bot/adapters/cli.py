@@ -373,6 +373,7 @@ def _print_table(table: dict, stdout: TextIO) -> None:
 
 def _print_rows(table: dict, columns: list[str], stdout: TextIO) -> None:
     width = max(12, *(len(c) + 2 for c in columns))
-    print(f"{'':<8}" + "".join(f"{c:>{width}}" for c in columns), file=stdout)
+    names = max(8, *(len(name) + 2 for name in table))
+    print(f"{'':<{names}}" + "".join(f"{c:>{width}}" for c in columns), file=stdout)
     for name, row in table.items():
-        print(f"{name:<8}" + "".join(f"{row[c]:>{width}}" for c in columns), file=stdout)
+        print(f"{name:<{names}}" + "".join(f"{row[c]:>{width}}" for c in columns), file=stdout)
