@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
@@ -51,3 +52,21 @@ def bilingual(
         else:
             out[lang] = " ".join(text.split()) if fold_english and lang == "en" else text.strip()
     return out
+
+
+def read_jsonl(path: Path, parse: Callable[[dict], object]) -> Iterator[object]:
+    """`parse(row)` for each JSON object of a JSON-lines file (blank lines skipped).
+
+    A line that is not JSON, or that `parse` cannot read (KeyError, TypeError,
+    ValueError), is a ValueError naming the file and the line. `parse` may
+    return None to skip a row.
+    """
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = parse(json.loads(line))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from None
+        if item is not None:
+            yield item

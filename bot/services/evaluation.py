@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.text import clean
+from bot.data.files import read_jsonl
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
 from bot.services.answering import AnswerService, ScopeRule
 from bot.services.safety import HarmRule
@@ -51,25 +51,18 @@ class Outcome:
 
 def load_dev_set(path: Path) -> list[DevQuestion]:
     """Read the JSON-lines development set."""
-    items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            items.append(
-                DevQuestion(
-                    q=raw["q"],
-                    topics=tuple(raw["topics"]),
-                    in_scope=bool(raw["in_scope"]),
-                    harmful=bool(raw.get("harmful", False)),
-                    lang=raw["lang"],
-                    style=raw.get("style", ""),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{number}: {exc}") from None
-    return items
+    return list(read_jsonl(path, _dev_question))
+
+
+def _dev_question(raw: dict) -> DevQuestion:
+    return DevQuestion(
+        q=raw["q"],
+        topics=tuple(raw["topics"]),
+        in_scope=bool(raw["in_scope"]),
+        harmful=bool(raw.get("harmful", False)),
+        lang=raw["lang"],
+        style=raw.get("style", ""),
+    )
 
 
 def run(

@@ -9,12 +9,12 @@ refused or turned away has no rank, whatever the retrieval found.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.text import clean
+from bot.data.files import read_jsonl
 from bot.services.answering import AnswerService
 
 DEPTH = 3
@@ -68,34 +68,27 @@ class RealOutcome:
 
 def load_real_set(path: Path) -> list[RealQuestion]:
     """Read the labelled real questions; an unlabelled question is skipped (it cannot be scored)."""
-    items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            expect = raw.get("expect") or ("refuse" if raw.get("kind") == "harmful" else "answer")
-            acceptable = tuple(raw.get("acceptable") or ())
-            if expect not in EXPECTS:
-                raise ValueError(f"expect must be one of {EXPECTS}")
-            if expect == "answer" and not acceptable:
-                continue
-            items.append(
-                RealQuestion(
-                    id=raw["id"],
-                    q=raw["q"],
-                    split=raw["split"],
-                    site=raw.get("site", ""),
-                    url=raw.get("url", ""),
-                    expect=expect,
-                    acceptable=acceptable,
-                    groups=tuple(raw.get("groups") or ()),
-                    lang=raw.get("lang", ""),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path}:{number}: {exc}") from None
-    return items
+    return list(read_jsonl(path, _real_question))
+
+
+def _real_question(raw: dict) -> RealQuestion | None:
+    expect = raw.get("expect") or ("refuse" if raw.get("kind") == "harmful" else "answer")
+    acceptable = tuple(raw.get("acceptable") or ())
+    if expect not in EXPECTS:
+        raise ValueError(f"expect must be one of {EXPECTS}")
+    if expect == "answer" and not acceptable:
+        return None
+    return RealQuestion(
+        id=raw["id"],
+        q=raw["q"],
+        split=raw["split"],
+        site=raw.get("site", ""),
+        url=raw.get("url", ""),
+        expect=expect,
+        acceptable=acceptable,
+        groups=tuple(raw.get("groups") or ()),
+        lang=raw.get("lang", ""),
+    )
 
 
 def run_real(service: AnswerService, items: Iterable[RealQuestion]) -> list[RealOutcome]:
