@@ -192,6 +192,8 @@ class AnswerService:
     def _decide(self, text: str, search_text: str, lang: str) -> Answer:
         retrieval = self.retriever.retrieve(search_text, k=1 + MAX_RELATED + 2)
         if self.safety.is_harmful(text, retrieval):
+            if self.safety.is_override_attempt(text):
+                return self._override(text, lang)
             return self._refusal(text, lang)
         if self.scope.in_scope(retrieval.best, retrieval.anchor("outside")):
             return self._from_hits(text, lang, retrieval)
@@ -259,6 +261,17 @@ class AnswerService:
             topic=entry.topic if entry else "legal",
             sources=[_source_ref(entry, lang, 1.0)] if entry else [],
             related=[Related(entry.id, entry.title[lang])] if entry else [],
+        )
+
+    def _override(self, text: str, lang: str) -> Answer:
+        """An attempt to change the rules: declined with a neutral reply, no law, no topic."""
+        return Answer(
+            question=text,
+            answer=self.replies.render("override", lang),
+            lang=lang,
+            in_scope=False,
+            refused=True,
+            topic=None,
         )
 
     def _small_talk(self, text: str, lang: str, kind: str) -> Answer:

@@ -19,6 +19,7 @@ REPLY_VARIABLES: dict[str, set[str]] = {
     "real_case": {"title"},
     "outside_mainland": {"numbers"},
     "pinyin": set(),
+    "override": set(),
 }
 # Names of the kinds of personal data (bot/core/masking.py) the warning lists, and
 # the words that stand in for every kind when a question is searched.

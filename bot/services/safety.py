@@ -92,6 +92,17 @@ class SafetyRules:
             return False
         return self.similarity.harmful(retrieval) and not self._protective(readings[0])
 
+    def is_override_attempt(self, question: str) -> bool:
+        """An attempt to override the bot's rules (injection) that asks for nothing harmful itself.
+
+        Such a message gets a neutral reply, not the crime refusal; an injection
+        carrying a harmful request still gets the refusal.
+        """
+        readings = self.readings(question)
+        if not any(p.search(text) for text in readings for p in self.injection):
+            return False
+        return not any(p.search(text) for text in readings for p in self.harmful + self.evasion)
+
     def _protective(self, text: str) -> bool:
         return any(p.search(text) for p in self.protective)
 
