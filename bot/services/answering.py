@@ -164,13 +164,13 @@ class AnswerService:
         kinds = sensitive_kinds(findings)
         lang = lang if lang in ("zh", "en") else detect_language(text)
         traditional = is_traditional(text)
-        talk = self.small_talk.kind(text) if self.small_talk else None
+        # Greetings and thanks around the question are not what is searched.
+        talk, core = self.small_talk.read(text) if self.small_talk else (None, text)
         if talk:
             answer = self._small_talk(mask(text), lang, talk)
         else:
-            # Greetings and thanks around the question are not what is searched.
-            core = self.small_talk.question_part(text) if self.small_talk else text
-            search = labelled(core, self.replies.personal_data_labels(lang), detect(core))
+            core_findings = findings if core == text else detect(core)
+            search = labelled(core, self.replies.personal_data_labels(lang), core_findings)
             text = mask(text)
             answer = self._decide(text, search, lang)
             if not answer.in_scope and previous and is_follow_up(text):

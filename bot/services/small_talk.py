@@ -27,21 +27,29 @@ class SmallTalk:
     kinds: dict[str, tuple[re.Pattern, ...]]
     replies: dict[str, dict[str, str]]
 
-    def kind(self, text: str) -> str | None:
-        """'greeting', 'thanks' or 'about' when the whole message is small talk, else None."""
+    def read(self, text: str) -> tuple[str | None, str]:
+        """The small-talk kind of the whole message (or None), and the part of it to search.
+
+        The kind is 'greeting', 'thanks' or 'about' when the message is only small
+        talk; the part to search is the text without a leading greeting and
+        trailing thanks (the text itself when nothing is left).
+        """
         folded = to_simplified(text).strip().lower()
+        rest, closed = self._strip(text)
         for name, patterns in self.kinds.items():
             if any(p.search(folded) for p in patterns):
-                return name
-        rest, closed = self._strip(text)
-        if rest.strip(" ,，。.!！?？~～"):
-            return None
-        return "thanks" if closed else "greeting"  # only openers and closers, e.g. "哈啰，你好"
+                return name, text
+        if not rest.strip(" ,，。.!！?？~～"):
+            return ("thanks" if closed else "greeting"), text  # only openers and closers: "哈啰，你好"
+        return None, rest.strip(" ,，。.!！") or text
+
+    def kind(self, text: str) -> str | None:
+        """'greeting', 'thanks' or 'about' when the whole message is small talk, else None."""
+        return self.read(text)[0]
 
     def question_part(self, text: str) -> str:
         """`text` without a leading greeting and trailing thanks; the text itself when nothing is left."""
-        rest = self._strip(text)[0].strip(" ,，。.!！")
-        return rest or text
+        return self.read(text)[1]
 
     def _strip(self, text: str) -> tuple[str, bool]:
         """The text between the openers and closers, and whether a closer (thanks) was removed."""
