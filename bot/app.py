@@ -6,6 +6,7 @@ translate; nothing below `bot.app` reads `Settings`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -31,10 +32,18 @@ from bot.retrieval.lexical import LexicalIndex, Tokenizer
 from bot.retrieval.retriever import Retriever
 from bot.services.answering import AnswerService, ScopeRule
 from bot.services.checking import MessageChecker, load_check_rules
+from bot.services.classifiers import (
+    FIELD_KINDS,
+    HARMFUL_KINDS,
+    HARMLESS_KINDS,
+    OUTSIDE_KINDS,
+    train_field_model,
+    train_harm_model,
+)
 from bot.services.pseudonym import Pseudonymizer, load_pepper
 from bot.services.quiz import QuizBank, load_quiz
 from bot.services.replies import Replies, load_replies
-from bot.services.safety import HarmRule, load_safety_rules
+from bot.services.safety import SafetyRules, load_safety_rules
 from bot.services.small_talk import load_small_talk
 from bot.services.stats import UsageStats, open_stats
 from bot.settings import Settings
@@ -86,12 +95,19 @@ def scope_rule(settings: Settings) -> ScopeRule:
     )
 
 
-def harm_rule(settings: Settings) -> HarmRule | None:
-    """The backend's calibrated harmful-request similarity rule, or None where it has none."""
+def train_classifiers(
+    settings: Settings, index: Index, safety: SafetyRules, scope: ScopeRule
+) -> tuple[SafetyRules, ScopeRule]:
+    """The safety and scope rules with their classifiers trained on the index's example vectors.
+
+    Training takes a fraction of a second (bot/services/classifiers.py says on what).
+    """
+    kinds = dict.fromkeys(HARMFUL_KINDS + HARMLESS_KINDS + FIELD_KINDS + OUTSIDE_KINDS)
+    examples = {kind: index.examples(kind) for kind in kinds}
     calibration = embedding_backend(settings).calibration
-    if calibration.harm_min_similarity is None:
-        return None
-    return HarmRule(min_similarity=calibration.harm_min_similarity, min_margin=calibration.harm_min_margin)
+    harm = train_harm_model(examples, safety.flags, calibration.harm_threshold)
+    field = train_field_model(examples, calibration.field_threshold)
+    return dataclasses.replace(safety, model=harm), dataclasses.replace(scope, field_model=field)
 
 
 # --- the index -----------------------------------------------------------------------------------
@@ -208,7 +224,7 @@ def build_app(
     """
     kb = load_knowledge(settings.knowledge_dir)
     replies = load_replies(settings.prompts_dir)
-    safety = load_safety_rules(settings.knowledge_dir / "harmful_requests.yaml", harm_rule(settings))
+    safety = load_safety_rules(settings.knowledge_dir / "harmful_requests.yaml")
     if settings.chroma_host:
         client = open_store(settings)
         # Checked before the model loads: a misconfigured replica is refused within seconds.
@@ -219,6 +235,7 @@ def build_app(
         embeddings = embeddings or make_embeddings(settings)
         index = open_index(settings, embeddings)
         report = sync_index(index, kb, progress=progress)
+    safety, scope = train_classifiers(settings, index, safety, scope_rule(settings))
     tokenizer = Tokenizer(settings.data_dir / "jieba", settings.knowledge_dir / "lexicon.txt")
     retriever = Retriever(kb, index, embeddings, LexicalIndex(kb, tokenizer))
     answers = AnswerService(
@@ -226,7 +243,7 @@ def build_app(
         retriever,
         replies,
         safety,
-        scope_rule(settings),
+        scope,
         settings.max_question_chars,
         small_talk=load_small_talk(settings.prompts_dir),
     )

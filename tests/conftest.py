@@ -20,7 +20,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-
 @pytest.fixture(scope="session")
 def bundled_embeddings() -> BundledE5Embeddings:
     """The packaged multilingual-e5-small, loaded once."""

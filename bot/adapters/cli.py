@@ -31,6 +31,11 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_QUESTIONS = 5
 DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 REAL_SET = REPO_ROOT / "tests" / "data" / "real_questions.jsonl"
+# The harmful-request sets: the first is the development set, the others are held out.
+SAFETY_SETS = tuple(
+    REPO_ROOT / "tests" / "data" / name
+    for name in ("adversarial.jsonl", "adversarial_holdout.jsonl", "safety_holdout_real.jsonl")
+)
 
 
 def main(
@@ -121,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure retrieval and scope on the development set")
     p.add_argument("--dev-set", type=Path, default=DEV_SET)
     p.add_argument("--real-set", type=Path, default=REAL_SET, help="real questions, split dev/holdout")
+    p.add_argument(
+        "--safety-set",
+        type=Path,
+        action="append",
+        help="a harmful-request set (default: three)",
+    )
     p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
     p.add_argument("--fusion", action="store_true", help="compare fusion against each retriever alone")
     p.add_argument("--misses", action="store_true", help="list every question answered wrongly")
@@ -299,7 +310,7 @@ def cmd_doctor(args, settings: Settings, stdin, stdout) -> int:
 
 def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
     """Print hit@1, hit@3, MRR and refusal rates, per language."""
-    from bot.services import evaluation, real_eval
+    from bot.services import evaluation, real_eval, safety_eval
 
     app = build_app(settings, progress=print_progress)
     items = evaluation.load_dev_set(args.dev_set)
@@ -308,14 +319,24 @@ def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
     real = real_eval.run_real(app.answers, real_eval.load_real_set(args.real_set))
     real_table = real_eval.by_part(real)
     groups = real_eval.by_group(real, "holdout")
+    safety_sets = args.safety_set or list(SAFETY_SETS)
+    safety_runs = {
+        path.name: safety_eval.run_safety(app.answers, safety_eval.load_safety_set(path))
+        for path in safety_sets
+    }
+    safety_table = {name: safety_eval.safety_metrics(runs) for name, runs in safety_runs.items()}
     if args.json:
-        out = {"written": table, "real": real_table, "real_holdout_groups": groups}
+        out = {"written": table, "real": real_table, "real_holdout_groups": groups, "safety": safety_table}
         print(json.dumps(out, ensure_ascii=False, indent=2), file=stdout)
     else:
         print(f"real questions ({args.real_set.name}): what the asker gets", file=stdout)
         _print_rows(real_table, list(next(iter(real_table.values()))), stdout)
         print("\nheld-out part by group:", file=stdout)
         _print_rows(groups, ["n", "answerable_n", "rank1", "top3", "false_refusal", "correct"], stdout)
+        print(
+            f"\nharmful-request sets (the first is the development set): {safety_eval.EXPECTS}", file=stdout
+        )
+        _print_rows(safety_table, list(next(iter(safety_table.values()))), stdout)
         print(f"\nwritten development set ({args.dev_set.name}): topic of the best entry", file=stdout)
         _print_table(table, stdout)
     if args.fusion:
@@ -336,15 +357,11 @@ def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
                 f"oos refusal {refusal:.3f}, false refusal {false_refusal:.3f}",
                 file=stdout,
             )
-    if args.calibrate:
-        print("\nharmful-request similarity rule (wrong refusals <= 0.02), best first:", file=stdout)
-        for rule, caught, wrong in evaluation.calibrate_harm(outcomes)[:8]:
-            print(
-                f"  min_similarity {rule.min_similarity:.2f} min_margin {rule.min_margin:+.2f}: "
-                f"harmful caught {caught:.3f}, others refused {wrong:.3f}",
-                file=stdout,
-            )
     if args.misses:
+        first = safety_sets[0].name
+        print(f"\nmisses (harmful-request development set {first}):", file=stdout)
+        for line in safety_eval.safety_misses(safety_runs[first]):
+            print("  " + line, file=stdout)
         print("\nmisses (written development set):", file=stdout)
         for line in evaluation.misses(outcomes):
             print("  " + line, file=stdout)

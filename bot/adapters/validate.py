@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.adapters.telegram.texts import load_telegram_texts
 from bot.adapters.terminal.demo import load_demo
-from bot.app import build_quiz, harm_rule
+from bot.app import build_quiz
 from bot.core.knowledge import KnowledgeBase
 from bot.data.knowledge import load_knowledge
 from bot.data.manifest import DATA_FILES
@@ -40,7 +40,7 @@ def checks(settings: Settings, kb: KnowledgeBase) -> dict[str, Callable[[], str]
         "knowledge": lambda: f"knowledge OK: {len(kb.entries)} entries, {len(kb.topics)} topics",
         "safety": lambda: (
             f"harmful-request rules OK: "
-            f"{len(load_safety_rules(k / 'harmful_requests.yaml', harm_rule(settings)).harmful)} patterns"
+            f"{len(load_safety_rules(k / 'harmful_requests.yaml').harmful)} patterns"
         ),
         "checker": lambda: f"scam checker OK: {len(load_check_rules(k, p).signs)} warning signs",
         "lexicon": lambda: f"lexicon OK: {len(lexicon_words(k / 'lexicon.txt'))} words",

@@ -92,6 +92,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     anchors = {"outside": _load_examples(directory / "out_of_scope.yaml", "questions", problems)}
     for kind in ("harmful", "protective"):
         anchors[kind] = _load_examples(directory / "request_examples.yaml", kind, problems)
+    anchors["narrative"] = _load_examples(directory / "benign_narratives.yaml", "questions", problems)
     if problems:
         raise KnowledgeError(problems)
     anchors = {kind: examples for kind, examples in anchors.items() if examples}

@@ -27,6 +27,7 @@ DATA_FILES: tuple[DataFile, ...] = (
     DataFile("knowledge", "entries/*.yaml", "knowledge", "the knowledge entries"),
     DataFile("knowledge", "out_of_scope.yaml", "knowledge", "questions the bot does not answer (scope)"),
     DataFile("knowledge", "request_examples.yaml", "knowledge", "harmful and protective example requests"),
+    DataFile("knowledge", "benign_narratives.yaml", "knowledge", "real stories that are not harmful"),
     DataFile("knowledge", "harmful_requests.yaml", "safety", "patterns of harmful requests"),
     DataFile("knowledge", "scam_signs.yaml", "checker", "the scam checker's warning signs"),
     DataFile("knowledge", "lexicon.txt", "lexicon", "domain words for jieba"),

@@ -275,6 +275,16 @@ class Index:
             return np.zeros((0, 0), dtype=np.float32)
         return np.asarray(vectors, dtype=np.float32)
 
+    def examples(self, role: str) -> tuple[list[str], np.ndarray]:
+        """The stored texts of one role and their vectors, row for row (to train on them)."""
+        if self._store is None:
+            self._store = self._open(create=False)
+        got = self._store.get(where={"role": role}, include=["embeddings", "documents"])
+        vectors = got.get("embeddings")
+        if vectors is None or len(vectors) == 0:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return list(got["documents"]), np.asarray(vectors, dtype=np.float32)
+
     @staticmethod
     def _stored_hashes(store: Chroma) -> dict[str, tuple[str, list[str]]]:
         got = store.get(include=["metadatas"])

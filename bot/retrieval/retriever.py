@@ -34,6 +34,8 @@ class Retrieval:
     # Best similarity to the example questions of each kind in the index
     # ("outside", "harmful", "protective"); 0.0 when none was near.
     anchors: dict[str, float]
+    # The question's own vector (what a classifier over the embedding reads).
+    vector: np.ndarray | None = None
 
     @property
     def best(self) -> Hit | None:
@@ -70,7 +72,8 @@ class Retriever:
     def retrieve(self, question: str, k: int = 5) -> Retrieval:
         """The `k` best entries for a cleaned question, best first, with the example evidence."""
         query = to_simplified(question)
-        dense, anchors = self._dense_scores(query)
+        vector = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
+        dense, anchors = self._dense_scores(vector)
         lexical = self._lexical.relative_scores(query)
         floor = min(dense.values(), default=0.0)
         candidates = set(dense) | set(lexical)
@@ -81,17 +84,15 @@ class Retriever:
             for e in ranked
             if e in self._kb.entries
         ]
-        return Retrieval(hits, anchors)
+        return Retrieval(hits, anchors, vector)
 
-    def _dense_scores(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
+    def _dense_scores(self, vector: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
         """Best similarity per entry, and per kind of example question."""
-        vector = self._embeddings.embed_query(query)
         best: dict[str, float] = {}
-        for hit in self._index.search(vector, k=self._dense_k):
+        for hit in self._index.search(vector.tolist(), k=self._dense_k):
             best[hit.entry_id] = max(hit.similarity, best.get(hit.entry_id, -1.0))
-        query = np.asarray(vector, dtype=np.float32)
         anchors = {
-            kind: float((matrix @ query).max()) if matrix.size else 0.0
+            kind: float((matrix @ vector).max()) if matrix.size else 0.0
             for kind, matrix in self._anchor_vectors().items()
         }
         return best, anchors

@@ -23,6 +23,7 @@ from bot.core.text import (
     traditional_variant,
 )
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
+from bot.services.classifiers import FieldModel
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
 from bot.services.small_talk import SmallTalk
@@ -39,6 +40,14 @@ _ASKS_FOR_CASE_RE = re.compile(
 # Hotlines of mainland China that do not work elsewhere.
 _MAINLAND_NUMBER_RE = re.compile(r"(?<!\d)(110|96110|12321|12315|12377|12378|12381|12300|12345)(?!\d)")
 OUTSIDE_MAINLAND_ENTRY = "outside-mainland-where-to-report-fraud"
+# Below this field probability, a short message nearer the out-of-scope examples stands alone.
+PLAINLY_OUTSIDE = 0.05
+# What is left of a follow-up without these carries something new ("已经扔掉了").
+_BARE_FOLLOW_UP_RE = re.compile(
+    r"那么?|怎么办|咋办|怎么弄|然后|还有|呢|吗|啊"
+    r"|\b(what now|then what|and then|what should i do|so)\b|[\W_]+",
+    re.IGNORECASE,
+)
 
 
 class EmptyQuestion(ValueError):
@@ -55,19 +64,35 @@ class ScopeRule:
     that entry than to the nearest out-of-scope example (knowledge/out_of_scope.yaml),
     which is what separates "how do I renew my passport" from "my passport
     number leaked". All three are calibrated on the development set with
-    `python -m bot eval --calibrate`.
+    `python -m bot eval --calibrate`. Failing them, the field classifier
+    (bot/services/classifiers.py) may still say, from the question's `vector`,
+    that it is about personal information or fraud.
     """
 
     min_dense: float
     min_lexical: float
     min_margin: float = -1.0
+    field_model: FieldModel | None = None
 
-    def in_scope(self, hit: Hit | None, outside: float) -> bool:
+    def in_scope(self, hit: Hit | None, outside: float, vector=None) -> bool:
         """Whether `hit` answers a question whose nearest out-of-scope example is `outside` similar."""
         if hit is None:
             return False
         strong = hit.dense >= self.min_dense or hit.lexical >= self.min_lexical
-        return strong and hit.dense - outside >= self.min_margin
+        if strong and hit.dense - outside >= self.min_margin:
+            return True
+        return self.field_model is not None and vector is not None and self.field_model.in_field(vector)
+
+    def plainly_outside(self, retrieval: Retrieval) -> bool:
+        """Nearer an out-of-scope example than any entry, and (with the field classifier) almost
+        surely outside the field: "怎么做红烧肉？" is a new question, not a follow-up."""
+        if retrieval.best is None:
+            return True
+        if retrieval.anchor("outside") < retrieval.best.dense:
+            return False
+        if self.field_model is None or retrieval.vector is None:
+            return True
+        return self.field_model.probability(retrieval.vector) < PLAINLY_OUTSIDE
 
 
 @dataclass(frozen=True)
@@ -172,9 +197,13 @@ class AnswerService:
             core_findings = findings if core == text else detect(core)
             search = labelled(core, self.replies.personal_data_labels(lang), core_findings)
             text = mask(text)
-            answer = self._decide(text, search, lang)
-            if not answer.in_scope and previous and is_follow_up(text):
+            context = None
+            if previous and is_follow_up(text):
                 context = mask(clean(previous, self.max_question_chars))
+            # A short follow-up is read with the last question; a longer one only when it
+            # cannot be answered alone ("身份证丢了怎么办" stands on its own).
+            answer = self._decide(text, search, lang, context if _short(text) else None)
+            if context and not answer.in_scope and not answer.refused and not _short(text):
                 answer = self._decide(text, f"{context} {search}", lang)
             if answer.in_scope and not answer.refused and (lang == "en" or traditional):
                 answer.region_note = self._region_note(answer, lang)
@@ -189,13 +218,24 @@ class AnswerService:
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 
-    def _decide(self, text: str, search_text: str, lang: str) -> Answer:
-        retrieval = self.retriever.retrieve(search_text, k=1 + MAX_RELATED + 2)
+    def _decide(self, text: str, search_text: str, lang: str, context: str | None = None) -> Answer:
+        k = 1 + MAX_RELATED + 2
+        retrieval = self.retriever.retrieve(search_text, k=k)
+        if context is not None and not self.scope.plainly_outside(retrieval):
+            # A follow-up: what answers both it alone and it after the last question
+            # ("老是收到垃圾短信" + "能举报吗" is 12321, not any reporting hotline).
+            # The entry that answered the last question has been read already: a follow-up
+            # wants the next thing ("已经扔掉了，那怎么办？" after the delivery-label advice).
+            # A bare "那怎么办？" asks the same again, and gets the same answer.
+            new = _BARE_FOLLOW_UP_RE.sub("", text)
+            answered = self.retriever.retrieve(context, k=1).best if new else None
+            together = self.retriever.retrieve(f"{context} {search_text}", k=2 * k)
+            retrieval = _merged(retrieval, together, k, skip=answered.entry.id if answered else None)
         if self.safety.is_harmful(text, retrieval):
             if self.safety.is_override_attempt(text):
                 return self._override(text, lang)
             return self._refusal(text, lang)
-        if self.scope.in_scope(retrieval.best, retrieval.anchor("outside")):
+        if self.scope.in_scope(retrieval.best, retrieval.anchor("outside"), retrieval.vector):
             return self._from_hits(text, lang, retrieval)
         return self._out_of_scope(text, lang)
 
@@ -296,6 +336,36 @@ class AnswerService:
             refused=False,
             topic=None,
         )
+
+
+def _short(text: str) -> bool:
+    """A follow-up short enough to mean nothing without the last question."""
+    if detect_language(text) == "zh":
+        return len(text) <= 12
+    return len(text.split()) <= 6
+
+
+def _merged(alone: Retrieval, together: Retrieval, k: int, skip: str | None = None) -> Retrieval:
+    """The hits of a follow-up ranked by their score alone plus their score after the last question.
+
+    An entry missing from one list counts that list's lowest score; `skip` (the
+    entry that answered the last question) is left out. The evidence (anchors,
+    vector) is the follow-up read together with the last question.
+    """
+    best: dict[str, Hit] = {}
+    totals: dict[str, float] = {}
+    floors = [min((h.score for h in r.hits), default=0.0) for r in (alone, together)]
+    ids = {h.entry.id for r in (alone, together) for h in r.hits} - {skip}
+    for retrieval, floor in zip((alone, together), floors, strict=True):
+        scores = {h.entry.id: h for h in retrieval.hits}
+        for entry_id in ids:
+            hit = scores.get(entry_id)
+            totals[entry_id] = totals.get(entry_id, 0.0) + (hit.score if hit else floor)
+            if hit and (entry_id not in best or hit.dense > best[entry_id].dense):
+                best[entry_id] = hit
+    ranked = sorted(ids, key=lambda e: totals[e], reverse=True)[:k]
+    hits = [dataclasses.replace(best[e], score=totals[e] / 2) for e in ranked]
+    return Retrieval(hits, together.anchors, together.vector)
 
 
 def _in_traditional(answer: Answer, variant: str) -> None:

@@ -9,7 +9,6 @@ from bot.core.text import clean
 from bot.data.files import read_jsonl
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
 from bot.services.answering import AnswerService, ScopeRule
-from bot.services.safety import HarmRule
 
 RANK_DEPTH = 10
 
@@ -137,25 +136,6 @@ def calibrate(
 
 def _answers(rule: ScopeRule, retrieval: Retrieval) -> bool:
     return rule.in_scope(retrieval.best, retrieval.anchor("outside"))
-
-
-def calibrate_harm(outcomes: list[Outcome], max_wrong: float = 0.02) -> list[tuple[HarmRule, float, float]]:
-    """Similarity rules for harmful requests, ranked by recall with few wrong refusals.
-
-    Returns (rule, share of harmful questions caught, share of the others refused).
-    """
-    harmful = [o.retrieval for o in outcomes if o.item.harmful]
-    answerable = [o.retrieval for o in outcomes if not o.item.harmful]
-    results = []
-    for sim_step in range(84, 96):
-        for margin_step in range(-4, 9):
-            rule = HarmRule(sim_step / 100, margin_step / 100)
-            wrong = sum(rule.harmful(r) for r in answerable) / max(len(answerable), 1)
-            if wrong <= max_wrong:
-                caught = sum(rule.harmful(r) for r in harmful) / max(len(harmful), 1)
-                results.append((rule, round(caught, 3), round(wrong, 3)))
-    results.sort(key=lambda r: (r[1], -r[2], r[0].min_similarity), reverse=True)
-    return results
 
 
 def misses(outcomes: list[Outcome]) -> list[str]:

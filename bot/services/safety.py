@@ -23,6 +23,7 @@ import yaml
 from bot.core.text import looks_like_pinyin, to_simplified
 from bot.data.files import read_yaml
 from bot.retrieval.retriever import Retrieval
+from bot.services.classifiers import HarmModel
 
 # Python's \b sees Chinese characters as word characters, so "\bcomplain" would
 # not match in "微信上complain"; the patterns' \b means a boundary of Latin
@@ -38,35 +39,13 @@ class SafetyRulesError(ValueError):
 
 
 @dataclass(frozen=True)
-class HarmRule:
-    """When similarity alone marks a request as harmful.
-
-    The nearest harmful example (knowledge/request_examples.yaml) must be at
-    least `min_similarity` close, and closer by `min_margin` than both the
-    nearest protective example, the nearest out-of-scope example and the best
-    knowledge entry. Calibrated on
-    the development set with `python -m bot eval --calibrate`.
-    """
-
-    min_similarity: float
-    min_margin: float
-
-    def harmful(self, retrieval: Retrieval) -> bool:
-        """Whether the examples near the question say it is a harmful request."""
-        harmful = retrieval.anchor("harmful")
-        best_entry = retrieval.best.dense if retrieval.best else 0.0
-        rival = max(retrieval.anchor("protective"), retrieval.anchor("outside"), best_entry)
-        return harmful >= self.min_similarity and harmful - rival >= self.min_margin
-
-
-@dataclass(frozen=True)
 class SafetyRules:
-    """Harmful, protective, evasion and injection patterns, the similarity rule, the refusal's entry."""
+    """Harmful, protective, evasion and injection patterns, the classifier, the refusal's entry."""
 
     harmful: tuple[re.Pattern, ...]
     protective: tuple[re.Pattern, ...]
     refer_to_entry: str
-    similarity: HarmRule | None = None
+    model: HarmModel | None = None
     evasion: tuple[re.Pattern, ...] = ()
     injection: tuple[re.Pattern, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
@@ -77,8 +56,8 @@ class SafetyRules:
         In any reading of the question: an injection or evasion pattern
         refuses outright; a harmful pattern refuses unless its own sentence is
         protective (legality, prevention, being a victim); failing both, the
-        nearest examples (given the retrieval evidence) may still mark the
-        whole message harmful unless it is protective.
+        classifier (bot/services/classifiers.py, given the question's vector in
+        `retrieval`) may still mark the message harmful unless it is protective.
         """
         readings = self.readings(question)
         if any(p.search(text) for text in readings for p in self.injection + self.evasion):
@@ -87,10 +66,31 @@ class SafetyRules:
             for sentence in _SENTENCE_END_RE.split(text):
                 if any(p.search(sentence) for p in self.harmful) and not self._protective(sentence):
                     return True
-        # The embedding cannot read pinyin: nearness to harmful examples means nothing there.
-        if self.similarity is None or retrieval is None or looks_like_pinyin(readings[0]):
+        # The embedding cannot read pinyin: its vector means nothing there.
+        if (
+            self.model is None
+            or retrieval is None
+            or retrieval.vector is None
+            or looks_like_pinyin(readings[0])
+        ):
             return False
-        return self.similarity.harmful(retrieval) and not self._protective(readings[0])
+        if self._protective(readings[0]):
+            return False
+        return self.model.harmful(retrieval.vector, self.flags(question))
+
+    def flags(self, question: str) -> tuple[float, float, float]:
+        """The pattern features of the classifier: a harmful pattern in a sentence that is not
+        protective, a harmful pattern in a protective sentence, a protective pattern anywhere."""
+        unprotected = protected = 0.0
+        readings = self.readings(question)
+        for text in readings:
+            for sentence in _SENTENCE_END_RE.split(text):
+                if any(p.search(sentence) for p in self.harmful):
+                    if self._protective(sentence):
+                        protected = 1.0
+                    else:
+                        unprotected = 1.0
+        return unprotected, protected, float(self._protective(readings[0]))
 
     def is_override_attempt(self, question: str) -> bool:
         """An attempt to override the bot's rules (injection) that asks for nothing harmful itself.
@@ -119,7 +119,7 @@ class SafetyRules:
         return readings
 
 
-def load_safety_rules(path: Path, similarity: HarmRule | None = None) -> SafetyRules:
+def load_safety_rules(path: Path) -> SafetyRules:
     """Compile the patterns of `path`; an invalid one is an error naming it."""
     try:
         data = read_yaml(path)
@@ -143,7 +143,6 @@ def load_safety_rules(path: Path, similarity: HarmRule | None = None) -> SafetyR
         compiled["harmful"],
         compiled["protective"],
         str(data.get("refer_to_entry", "")),
-        similarity,
         evasion=compiled["evasion"],
         injection=compiled["injection"],
         # Longest first, so "kai he" is replaced before any shorter alias inside it.

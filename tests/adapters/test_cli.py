@@ -122,3 +122,21 @@ def test_chat_reads_a_follow_up_after_the_last_question(app):
     assert not alone.in_scope  # on its own, the follow-up has nothing to answer
     text = out.getvalue()
     assert "抱歉，这个问题不在" not in text and text.count("来源") == 2
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "found"),
+    [
+        ("老是收到垃圾短信", "能举报吗", lambda a: "12321" in a.answer),
+        ("怎么防止个人信息泄露", "我爸妈呢", lambda a: a.sources[0].id == "elderly-family-protection-advice"),
+    ],
+)
+def test_follow_ups_resolve_against_the_last_question(app, previous, follow_up, found):
+    alone = app.answers.ask(follow_up)
+    assert not (alone.in_scope and found(alone))  # the memory is what finds it
+    answer = app.answers.ask(follow_up, previous=previous)
+    assert answer.in_scope and found(answer)
+    # The terminal chat passes the last question: the same reply comes out there.
+    out = io.StringIO()
+    assert run_chat(app.answers, io.StringIO(f"{previous}\n{follow_up}\n/quit\n"), out) == 0
+    assert answer.answer.splitlines()[0] in out.getvalue()

@@ -112,3 +112,21 @@ def test_a_broken_script_is_exit_code_2_without_a_traceback(env, tmp_path):
     path.write_text("steps: [\n", encoding="utf-8")
     result = _demo(env, "--script", str(path))
     assert result.returncode == 2 and str(path) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_follow_up_step_is_read_after_the_last_question(app, tmp_path):
+    script = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
+    ask = {k: v for k, v in script["steps"][2].items() if k != "input"}  # the delivery-label step
+    script["steps"] = [
+        {**ask, "input": "快递盒上的面单直接扔掉可以吗？"},
+        {**ask, "input": "已经扔掉了，那怎么办？"},
+    ]
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(script, allow_unicode=True), encoding="utf-8")
+    out = io.StringIO()
+    run_demo(load_demo(path), app.answers, app.checker, io.StringIO(""), out, lang="zh", pause=False)
+    first, follow_up = _steps(out.getvalue())
+    assert not app.answers.ask("已经扔掉了，那怎么办？").in_scope  # nothing to answer on its own
+    assert "delivery_labels" in follow_up
+    # The follow-up gets the next advice, not the first answer again.
+    assert follow_up.split("\n来源")[0].strip().splitlines()[-1] not in first

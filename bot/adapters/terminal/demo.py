@@ -113,6 +113,8 @@ def run_demo(
     style = Style.for_output(stdout)
     total = len(script.steps)
     print(style(script.text("intro", lang), "1;36"), file=stdout)
+    # Like the chat: the last question, in memory only, so that a follow-up step is read after it.
+    previous: str | None = None
     for number, step in enumerate(script.steps, start=1):
         if pause and number > 1 and not _wait_for_enter(script, lang, stdin, stdout, style):
             pause = False  # standard input closed: play the rest straight through
@@ -124,7 +126,8 @@ def run_demo(
         print(style(f"{script.text('typed', lang)} {step.input}", "1;32"), file=stdout)
         print("", file=stdout)
         if step.action == "ask":
-            print(_asked(script, answers, step.input, lang, style), file=stdout)
+            text, previous = _asked(script, answers, step.input, lang, style, previous)
+            print(text, file=stdout)
         else:
             print(_checked(script, checker, step.input, lang, style), file=stdout)
     print("\n" + style(script.text("end", lang), "1;36"), file=stdout)
@@ -136,15 +139,20 @@ def _wait_for_enter(script: DemoScript, lang: str, stdin: TextIO, stdout: TextIO
     return bool(stdin.readline())
 
 
-def _asked(script: DemoScript, answers: AnswerService, text: str, lang: str, style: Style) -> str:
-    answer = answers.ask(text)
+def _asked(
+    script: DemoScript, answers: AnswerService, text: str, lang: str, style: Style, previous: str | None
+) -> tuple[str, str]:
+    """The step's output, and the question to remember for the next step."""
+    answer = answers.ask(text, previous=previous)
     body = plain_answer(answer, answers.replies)
     if answer.refused:
-        return style(body, "1;31") + "\n" + style(script.text("outcome_refused", lang), "2")
+        return style(body, "1;31") + "\n" + style(script.text("outcome_refused", lang), "2"), answer.question
     if not answer.in_scope:
-        return style(body, "33") + "\n" + style(script.text("outcome_out_of_scope", lang), "2")
+        return style(body, "33") + "\n" + style(
+            script.text("outcome_out_of_scope", lang), "2"
+        ), answer.question
     outcome = script.text("outcome_answered", lang, topic=answer.topic or "-", ms=f"{answer.latency_ms:.0f}")
-    return body + "\n" + style(outcome, "2")
+    return body + "\n" + style(outcome, "2"), answer.question
 
 
 def _checked(script: DemoScript, checker: MessageChecker, text: str, lang: str, style: Style) -> str:

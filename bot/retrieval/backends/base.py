@@ -28,16 +28,18 @@ class BackendOptions:
 class Calibration:
     """Thresholds measured for a backend's default model (`python -m bot eval --calibrate`).
 
-    The scope thresholds feed `ScopeRule`; the harm thresholds feed `HarmRule`,
-    and `harm_min_similarity` None switches the similarity rule off for a
-    backend whose similarities were never calibrated for it.
+    The scope thresholds feed `ScopeRule`. `harm_threshold` is the probability
+    at which the harmful-request classifier (bot/services/classifiers.py) refuses;
+    the classifier is trained on each backend's own vectors, so its probabilities
+    mean the same across backends. `field_threshold` is the probability at which
+    the field classifier lets a question through that the scope thresholds turn away.
     """
 
     scope_min_dense: float
     scope_min_lexical: float
     scope_min_margin: float
-    harm_min_similarity: float | None = None
-    harm_min_margin: float = 0.0
+    harm_threshold: float = 0.9
+    field_threshold: float = 0.9
 
 
 @dataclass(frozen=True)
