@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import chromadb
 from langchain_core.embeddings import Embeddings
 
+from bot.core.commands import bot_command
 from bot.core.knowledge import KnowledgeBase
 from bot.data.knowledge import load_knowledge
 from bot.retrieval.backends.base import Backend, BackendOptions
@@ -31,7 +32,14 @@ from bot.retrieval.index import (
 from bot.retrieval.lexical import LexicalIndex, Tokenizer
 from bot.retrieval.retriever import Retriever
 from bot.services.answering import AnswerService, ScopeRule
-from bot.services.checking import MessageChecker, load_check_rules
+from bot.services.checking import (
+    LEGIT_KINDS,
+    MEDIUM_P,
+    SCAM_KINDS,
+    MessageChecker,
+    SchemeBank,
+    load_check_rules,
+)
 from bot.services.classifiers import (
     FIELD_KINDS,
     HARMFUL_KINDS,
@@ -39,6 +47,7 @@ from bot.services.classifiers import (
     OUTSIDE_KINDS,
     train_field_model,
     train_harm_model,
+    train_linear,
 )
 from bot.services.pseudonym import Pseudonymizer, load_pepper
 from bot.services.quiz import QuizBank, load_quiz
@@ -136,7 +145,7 @@ def sync_index(
     except Exception as exc:  # a damaged SQLite file or segment surfaces as many types
         raise IndexUnavailable(
             f"the index could not be read or written ({type(exc).__name__}: {exc}). "
-            "Rebuild it with: python -m bot index --rebuild"
+            f"Rebuild it with: {bot_command('index --rebuild')}"
         ) from exc
 
 
@@ -247,11 +256,28 @@ def build_app(
         settings.max_question_chars,
         small_talk=load_small_talk(settings.prompts_dir),
     )
-    checker = MessageChecker(
-        load_check_rules(settings.knowledge_dir, settings.prompts_dir), retriever, settings.max_question_chars
+    checker = train_checker(
+        index,
+        MessageChecker(
+            load_check_rules(settings.knowledge_dir, settings.prompts_dir),
+            retriever,
+            settings.max_question_chars,
+        ),
     )
     grounded = build_grounded(settings, answers) if settings.llm_provider != "none" else None
     return App(settings, kb, replies, embeddings, index, retriever, answers, report, checker, grounded)
+
+
+def train_checker(index: Index, checker: MessageChecker) -> MessageChecker:
+    """The checker with its scam classifier and its bank of scheme examples, from the index's vectors."""
+    examples = {kind: index.examples(kind) for kind in SCAM_KINDS + LEGIT_KINDS}
+    checker.model = train_linear(examples, SCAM_KINDS, LEGIT_KINDS, checker.flags, MEDIUM_P)
+    scheme_of = {text: s.id for s in checker.rules.schemes.values() for text in s.examples}
+    texts, vectors = examples.get("scheme", ([], None))
+    known = [i for i, text in enumerate(texts) if text in scheme_of]
+    if known:
+        checker.bank = SchemeBank(tuple(scheme_of[texts[i]] for i in known), vectors[known])
+    return checker
 
 
 # --- the optional language model -------------------------------------------------------------------

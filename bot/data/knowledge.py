@@ -93,6 +93,15 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     for kind in ("harmful", "protective"):
         anchors[kind] = _load_examples(directory / "request_examples.yaml", kind, problems)
     anchors["narrative"] = _load_examples(directory / "benign_narratives.yaml", "questions", problems)
+    # The scam checker's examples: the schemes' (written by us), real scams and real or written notices.
+    anchors["scheme"] = _scheme_examples(directory / "scam_schemes.yaml", problems)
+    anchors["scam_message"] = _load_examples(directory / "message_examples.yaml", "scam", problems)
+    anchors["legit_message"] = tuple(
+        dict.fromkeys(
+            _load_examples(directory / "message_examples.yaml", "legit", problems)
+            + _load_examples(directory / "notice_examples.yaml", "legit", problems)
+        )
+    )
     if problems:
         raise KnowledgeError(problems)
     anchors = {kind: examples for kind, examples in anchors.items() if examples}
@@ -108,6 +117,20 @@ def _check_cases(entries: dict[str, Entry], problems: list[Problem]) -> None:
                 problems.append(Problem(entry.file, entry.id, "cases", "a case cannot list cases"))
             elif case is None or case.kind != "case":
                 problems.append(Problem(entry.file, entry.id, "cases", f"{case_id!r} is not a case entry"))
+
+
+def _scheme_examples(path: Path, problems: list[Problem]) -> tuple[str, ...]:
+    """Every example message of every scheme in `path` (an optional file)."""
+    if not path.exists():
+        return ()
+    try:
+        schemes = read_yaml(path).get("schemes") or {}
+        return tuple(
+            dict.fromkeys(str(e).strip() for s in schemes.values() for e in s["examples"] if str(e).strip())
+        )
+    except (yaml.YAMLError, UnicodeDecodeError, AttributeError, KeyError, TypeError) as exc:
+        problems.append(Problem(path.name, "-", "examples", f"each scheme needs a list of examples: {exc}"))
+        return ()
 
 
 def _load_examples(path: Path, key: str, problems: list[Problem]) -> tuple[str, ...]:

@@ -69,6 +69,11 @@ class Retriever:
         self._dense_k = dense_k
         self._anchors: dict[str, np.ndarray] | None = None
 
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base the entries come from."""
+        return self._kb
+
     def retrieve(self, question: str, k: int = 5) -> Retrieval:
         """The `k` best entries for a cleaned question, best first, with the example evidence."""
         query = to_simplified(question)

@@ -1,8 +1,13 @@
-"""The "is this a scam?" checker: warning signs found in a message, a risk level, what to do.
+"""The "is this a scam?" checker: warning signs found in a message, the scheme it resembles, a risk level.
 
 The signs and their patterns are data (`knowledge/scam_signs.yaml`); the score
 is the sum of the weights of the signs found, plus one when the message is
-close to a known scam in the knowledge base. Every piece of evidence shown is
+close to a known scam in the knowledge base. The schemes are data too
+(`knowledge/scam_schemes.yaml`): each has a name, why its shape is the pattern,
+the entry with the advice, and example messages we wrote. The risk comes from a
+calibrated classifier over the message's embedding and the signs
+(bot/services/classifiers.py, trained at start-up on data whose origin the
+files state), with the sign score as a floor. Every piece of evidence shown is
 masked, and the message is never logged or stored.
 """
 
@@ -14,17 +19,31 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
+
 from bot.core.masking import mask
 from bot.core.text import clean, detect_language, to_simplified
 from bot.data.files import read_yaml
 from bot.data.templates import PromptError, checked_templates, read_mapping
-from bot.retrieval.retriever import Retriever
+from bot.retrieval.retriever import Retrieval, Retriever
+from bot.services.classifiers import LinearModel
 
 # Topics whose entries describe scam schemes a message can resemble.
 SCAM_TOPICS = {"fake_sms", "telecom_fraud", "unknown_links", "elderly_scams", "app_overcollection"}
-# Calibrated on tests/data/check_messages.jsonl (`python -m bot check --jsonl`, see README).
+# The sign score's levels, calibrated on tests/data/check_messages.jsonl (written by us).
 HIGH_AT = 5
 MEDIUM_AT = 3
+# The classifier's probability levels, chosen on the development part of
+# tests/data/real_messages.jsonl (`python -m bot eval --messages-only`, see README).
+# High needs the classifier's near-certainty, or a high sign score it agrees with. A high sign
+# score alone is medium; a medium one counts only when the classifier does not find the
+# message plainly ordinary.
+HIGH_P = 0.99
+MEDIUM_P = 0.5
+SIGNS_NEED_P = 0.3
+# The index's example kinds the scam classifier learns: scams (label 1) and legitimate messages.
+SCAM_KINDS = ("scheme", "scam_message")
+LEGIT_KINDS = ("legit_message",)
 KNOWN_SCHEME_BONUS = 1
 KNOWN_SCHEME_SIMILARITY = 0.88
 
@@ -40,7 +59,7 @@ _BOUNDARY = r"(?:(?<![a-z0-9])(?=[a-z0-9])|(?<=[a-z0-9])(?![a-z0-9]))"
 
 
 # The advice per risk level (prompts/check.yaml), templates without variables.
-ADVICE_VARIABLES: dict[str, set[str]] = {"high": set(), "medium": set(), "low": set()}
+ADVICE_VARIABLES: dict[str, set[str]] = {"high": set(), "medium": set(), "low": set(), "low_signs": set()}
 
 
 class CheckRulesError(ValueError):
@@ -70,6 +89,12 @@ class CheckResult:
     lang: str
     latency_ms: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
+    # The scheme the message resembles (knowledge/scam_schemes.yaml), when it is rated high or medium.
+    scheme: str | None = None
+    scheme_name: str | None = None
+    scheme_why: str | None = None
+    # The scam classifier's probability, when it ran.
+    probability: float | None = None
 
     def to_dict(self) -> dict:
         """The JSON object of `check --json`."""
@@ -81,6 +106,10 @@ class CheckResult:
             "match": self.match,
             "advice": self.advice,
             "lang": self.lang,
+            "scheme": (
+                {"id": self.scheme, "name": self.scheme_name, "why": self.scheme_why} if self.scheme else None
+            ),
+            "probability": None if self.probability is None else round(self.probability, 3),
             "latency_ms": round(self.latency_ms, 1),
         }
 
@@ -97,6 +126,17 @@ class SignRule:
 
 
 @dataclass(frozen=True)
+class Scheme:
+    """A fraud scheme a message can resemble, with the entry that has the advice."""
+
+    id: str
+    name: dict[str, str]
+    why: dict[str, str]
+    entry: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CheckRules:
     """Everything `knowledge/scam_signs.yaml` and `prompts/check.yaml` say."""
 
@@ -106,6 +146,8 @@ class CheckRules:
     unusual_tlds: frozenset[str]
     brand_words: tuple[str, ...]
     advice: dict[str, dict[str, str]]
+    official_domains: frozenset[str] = frozenset()
+    schemes: dict[str, Scheme] = field(default_factory=dict)
 
 
 def load_check_rules(knowledge_dir: Path, prompts_dir: Path) -> CheckRules:
@@ -137,18 +179,71 @@ def load_check_rules(knowledge_dir: Path, prompts_dir: Path) -> CheckRules:
             unusual_tlds=frozenset(str(t).lower() for t in data["unusual_tlds"]),
             brand_words=tuple(str(w).lower() for w in data["brand_words"]),
             advice=advice,
+            official_domains=frozenset(str(d).lower() for d in data.get("official_domains") or []),
+            schemes=load_schemes(knowledge_dir / "scam_schemes.yaml"),
         )
     except (OSError, KeyError, TypeError, ValueError, re.error) as exc:
         raise CheckRulesError(f"{path} or {prompts_dir / 'check.yaml'}: {exc!r}") from None
 
 
+def load_schemes(path: Path) -> dict[str, Scheme]:
+    """The schemes of `path` (an optional file); a malformed one is a ValueError naming it."""
+    if not path.exists():
+        return {}
+    schemes = {}
+    for scheme_id, raw in (read_yaml(path).get("schemes") or {}).items():
+        for part in ("name", "why"):
+            if set(raw[part]) != {"zh", "en"}:
+                raise ValueError(f"scheme {scheme_id!r}: {part} must have exactly zh and en")
+        examples = tuple(str(e).strip() for e in raw["examples"] if str(e).strip())
+        if not examples:
+            raise ValueError(f"scheme {scheme_id!r}: no examples")
+        schemes[str(scheme_id)] = Scheme(str(scheme_id), raw["name"], raw["why"], str(raw["entry"]), examples)
+    return schemes
+
+
+@dataclass(frozen=True)
+class SchemeBank:
+    """The vectors of the schemes' examples, row for row with the scheme each belongs to."""
+
+    ids: tuple[str, ...]
+    vectors: np.ndarray
+
+    def nearest(self, vector: np.ndarray, k: int = 3) -> tuple[str | None, float]:
+        """The scheme whose `k` nearest examples are, on average, nearest to `vector`, and that average."""
+        if not self.ids or self.vectors.shape[1] != len(vector):
+            return None, 0.0
+        similarities = self.vectors @ vector
+        best_id, best = None, -1.0
+        for scheme_id in dict.fromkeys(self.ids):
+            mine = np.sort(similarities[[i for i, s in enumerate(self.ids) if s == scheme_id]])[-k:]
+            if mine.mean() > best:
+                best_id, best = scheme_id, float(mine.mean())
+        return best_id, best
+
+
 class MessageChecker:
     """Rates a forwarded message and explains why."""
 
-    def __init__(self, rules: CheckRules, retriever: Retriever | None = None, max_chars: int = 2000):
+    def __init__(
+        self,
+        rules: CheckRules,
+        retriever: Retriever | None = None,
+        max_chars: int = 2000,
+        model: LinearModel | None = None,
+        bank: SchemeBank | None = None,
+    ):
         self.rules = rules
         self.retriever = retriever
         self.max_chars = max_chars
+        self.model = model
+        self.bank = bank
+
+    def flags(self, text: str) -> tuple[float, ...]:
+        """The classifier's sign features: 1.0 for each sign of the signs file found in `text`."""
+        folded = _CJK_SPACE_RE.sub("", to_simplified(text).lower())
+        found = {s.id for s in self._pattern_signs(text, folded) + self._link_signs(text)}
+        return tuple(float(sign_id in found) for sign_id in self.rules.signs)
 
     def check(self, message: str, lang: str | None = None) -> CheckResult:
         """Check one message; an empty one raises `ValueError`."""
@@ -162,17 +257,48 @@ class MessageChecker:
         folded = _CJK_SPACE_RE.sub("", to_simplified(text).lower())
         found = self._pattern_signs(text, folded) + self._link_signs(text)
         score = sum(self.rules.signs[s.id].weight for s in found)
-        topic, match = self._scheme(text, lang)
+        retrieval = self.retriever.retrieve(text, k=3) if self.retriever is not None else None
+        topic, match = self._known(retrieval, lang)
         if match is not None and found:
             score += KNOWN_SCHEME_BONUS
         risk = "high" if score >= HIGH_AT else "medium" if score >= MEDIUM_AT else "low"
+        probability = None
+        if self.model is not None and retrieval is not None and retrieval.vector is not None:
+            found_ids = {s.id for s in found}
+            probability = self.model.probability(
+                retrieval.vector, [float(i in found_ids) for i in self.rules.signs]
+            )
+            high = probability >= HIGH_P or (risk == "high" and probability >= MEDIUM_P)
+            # Several strong signs together are never overruled to low.
+            medium = (
+                probability >= MEDIUM_P
+                or risk == "high"
+                or (risk == "medium" and probability >= SIGNS_NEED_P)
+            )
+            risk = "high" if high else "medium" if medium else "low"
         signs = [
             Sign(s.id, self.rules.signs[s.id].label[lang], s.evidence, self.rules.signs[s.id].explain[lang])
             for s in found
         ]
-        result = CheckResult(risk, score, signs, topic, match, self.rules.advice[risk][lang], lang)
+        advice_key = "low_signs" if risk == "low" and signs else risk
+        result = CheckResult(risk, score, signs, topic, match, self.rules.advice[advice_key][lang], lang)
+        result.probability = probability
+        if risk != "low" and retrieval is not None and retrieval.vector is not None:
+            self._name_scheme(result, retrieval.vector, lang)
         result.latency_ms = (time.perf_counter() - start) * 1000
         return result
+
+    def _name_scheme(self, result: CheckResult, vector: np.ndarray, lang: str) -> None:
+        """The scheme of the nearest example, and its entry as the match that has the advice."""
+        scheme_id, _ = self.bank.nearest(vector) if self.bank else (None, 0.0)
+        scheme = self.rules.schemes.get(scheme_id or "")
+        if scheme is None:
+            return
+        result.scheme, result.scheme_name, result.scheme_why = scheme.id, scheme.name[lang], scheme.why[lang]
+        entry = self.retriever.kb.entries.get(scheme.entry) if self.retriever else None
+        if entry is not None:
+            result.topic = entry.topic
+            result.match = {"id": entry.id, "title": entry.title[lang], "source": asdict(entry.source)}
 
     def _pattern_signs(self, text: str, folded: str) -> list[Sign]:
         found = []
@@ -194,7 +320,7 @@ class MessageChecker:
 
     def _link_signs(self, text: str) -> list[Sign]:
         links = [m.group() for m in _URL_RE.finditer(text) if not m.group()[0].isdigit() or "." in m.group()]
-        links = [link for link in links if _host(link)]
+        links = [link for link in links if _host(link) and not self._official(_host(link))]
         if not links:
             return []
         signs = [Sign("link", "", mask(links[0][:80]))]
@@ -202,6 +328,10 @@ class MessageChecker:
         if suspicious:
             signs.append(Sign("suspicious_link", "", mask(suspicious[:80])))
         return signs
+
+    def _official(self, host: str) -> bool:
+        """A host of the senders' own domains (knowledge/scam_signs.yaml)."""
+        return any(host == d or host.endswith("." + d) for d in self.rules.official_domains)
 
     def _suspicious(self, host: str) -> bool:
         if host in self.rules.short_link_domains or _IP_HOST_RE.match(host):
@@ -213,10 +343,10 @@ class MessageChecker:
         branded = any(word in name for word in self.rules.brand_words)
         return branded and ("-" in name or bool(_HOTLINE_RE.search(name)))
 
-    def _scheme(self, text: str, lang: str) -> tuple[str | None, dict[str, object] | None]:
-        if self.retriever is None:
+    def _known(self, retrieval: Retrieval | None, lang: str) -> tuple[str | None, dict[str, object] | None]:
+        """The scam entry of the knowledge base the message is close to, if any."""
+        if retrieval is None:
             return None, None
-        retrieval = self.retriever.retrieve(text, k=3)
         hit = next((h for h in retrieval.hits if h.entry.topic in SCAM_TOPICS), None)
         if hit is None or hit.dense < KNOWN_SCHEME_SIMILARITY:
             return None, None

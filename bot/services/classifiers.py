@@ -1,6 +1,6 @@
 """Two calibrated classifiers, logistic regressions over the question's embedding.
 
-The harmful-request classifier (`HarmModel`, over the embedding and the patterns)
+The harmful-request classifier (a `LinearModel` over the embedding and the patterns)
 replaces a stack of similarity thresholds. The field classifier (`FieldModel`)
 says whether a question is about personal information and fraud at all, so that
 a victim whose story sits a hair closer to an out-of-scope example than the
@@ -50,8 +50,11 @@ Flags = Callable[[str], tuple[float, float, float]]
 
 
 @dataclass(frozen=True)
-class HarmModel:
-    """Weights of the logistic regression, and the probability above which a request is refused."""
+class LinearModel:
+    """Weights of a logistic regression over a vector and pattern flags, and its decision threshold.
+
+    The harmful-request classifier and the message checker's scam classifier are both one.
+    """
 
     weights: np.ndarray
     bias: float
@@ -59,30 +62,41 @@ class HarmModel:
     trained_on: int  # how many examples
 
     def probability(self, vector: Sequence[float] | np.ndarray, flags: Sequence[float]) -> float:
-        """The calibrated probability that a question with this vector and these flags is harmful."""
+        """The calibrated probability of the positive class (harmful, a scam) for this vector and flags."""
         x = np.concatenate([np.asarray(vector, dtype=np.float64), PATTERN_WEIGHT * np.asarray(flags, float)])
         if x.shape[0] != self.weights.shape[0]:
             return 0.0  # a vector of another model: no evidence either way
         return float(1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias))))
 
-    def harmful(self, vector, flags) -> bool:
+    def decides(self, vector, flags) -> bool:
         """Whether the probability reaches the threshold."""
         return self.probability(vector, flags) >= self.threshold
 
 
 def train_harm_model(
     examples: dict[str, tuple[list[str], np.ndarray]], flags: Flags, threshold: float
-) -> HarmModel | None:
-    """Fit the classifier on the example sets (`kind -> (texts, vectors)`); None without both classes."""
+) -> LinearModel | None:
+    """Fit the harmful-request classifier on the example sets (`kind -> (texts, vectors)`)."""
+    return train_linear(examples, HARMFUL_KINDS, HARMLESS_KINDS, flags, threshold)
+
+
+def train_linear(
+    examples: dict[str, tuple[list[str], np.ndarray]],
+    positive: tuple[str, ...],
+    negative: tuple[str, ...],
+    flags: Callable[[str], Sequence[float]],
+    threshold: float,
+) -> LinearModel | None:
+    """Fit a classifier of the `positive` kinds against the `negative` ones; None without both classes."""
     rows, labels = [], []
     for kind, (texts, vectors) in examples.items():
-        if kind not in HARMFUL_KINDS + HARMLESS_KINDS or not len(texts):
+        if kind not in positive + negative or not len(texts):
             continue
         pattern = np.array([flags(t) for t in texts], dtype=np.float64) * PATTERN_WEIGHT
         rows.append(np.hstack([np.asarray(vectors, dtype=np.float64), pattern]))
-        labels.append(np.full(len(texts), 1.0 if kind in HARMFUL_KINDS else 0.0))
+        labels.append(np.full(len(texts), 1.0 if kind in positive else 0.0))
     fitted = _fit_rows(rows, labels)
-    return HarmModel(*fitted, threshold, trained_on=sum(map(len, labels))) if fitted else None
+    return LinearModel(*fitted, threshold, trained_on=sum(map(len, labels))) if fitted else None
 
 
 @dataclass(frozen=True)

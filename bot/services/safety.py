@@ -23,7 +23,7 @@ import yaml
 from bot.core.text import looks_like_pinyin, to_simplified
 from bot.data.files import read_yaml
 from bot.retrieval.retriever import Retrieval
-from bot.services.classifiers import HarmModel
+from bot.services.classifiers import LinearModel
 
 # Python's \b sees Chinese characters as word characters, so "\bcomplain" would
 # not match in "微信上complain"; the patterns' \b means a boundary of Latin
@@ -45,7 +45,7 @@ class SafetyRules:
     harmful: tuple[re.Pattern, ...]
     protective: tuple[re.Pattern, ...]
     refer_to_entry: str
-    model: HarmModel | None = None
+    model: LinearModel | None = None
     evasion: tuple[re.Pattern, ...] = ()
     injection: tuple[re.Pattern, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
@@ -76,7 +76,7 @@ class SafetyRules:
             return False
         if self._protective(readings[0]):
             return False
-        return self.model.harmful(retrieval.vector, self.flags(question))
+        return self.model.decides(retrieval.vector, self.flags(question))
 
     def flags(self, question: str) -> tuple[float, float, float]:
         """The pattern features of the classifier: a harmful pattern in a sentence that is not

@@ -162,3 +162,69 @@ def test_signs_file_with_a_broken_label_is_a_clear_error(tmp_path):
     (tmp_path / "scam_signs.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CheckRulesError, match="link"):
         load_check_rules(tmp_path, REPO_ROOT / "prompts")
+
+
+# Written for these tests (not in any training file): chat-style scams and ordinary family chat.
+CHAT_SCAMS = [
+    "妈，我换新号码了，旧手机摔坏了。你先转5000到这个账户，别跟爸说，晚点我再跟你解释",
+    "Hi mum, it's me, lost my phone so this is my new number. Can you send me 300 pounds for rent today?",
+    "我是你们班主任，请家长今天下午前把资料费每人380元转到下面这个账户，逾期影响孩子分班。",
+    "王总，我是李总，刚开会不方便接电话，加我这个新微信，有笔款需要你先帮我转给合作方。",
+]
+FAMILY_CHAT = [
+    "爸，周六我带孩子回来看你们，想吃什么提前说一声",
+    "你到公司了吗？钥匙我放门口鞋柜里了",
+    "Dad, the train is delayed, I'll be home around nine.",
+    "晚上的火锅钱一共三百六，我们四个人平摊，回头我发个群收款",
+]
+
+
+@pytest.mark.parametrize("message", CHAT_SCAMS)
+def test_chat_style_scams_are_caught(app, message):
+    assert app.checker.check(message).risk in ("medium", "high")
+
+
+@pytest.mark.parametrize("message", FAMILY_CHAT)
+def test_ordinary_family_chat_is_not_flagged(app, message):
+    assert app.checker.check(message).risk == "low"
+
+
+def test_a_caught_message_names_its_scheme_with_why_and_the_entry_with_advice(app):
+    result = app.checker.check(
+        "【高速ETC】您的ETC认证已失效，请于今日内点击 etc-renzheng.top 重新认证，逾期将无法通行。"
+    )
+    assert result.risk == "high" and result.scheme == "etc"
+    scheme = app.checker.rules.schemes["etc"]
+    assert result.scheme_why == scheme.why["zh"] and result.match["id"] == scheme.entry
+    data = result.to_dict()
+    assert data["scheme"] == {"id": "etc", "name": scheme.name["zh"], "why": scheme.why["zh"]}
+    assert 0.99 <= data["probability"] <= 1.0
+
+
+def test_every_scheme_points_to_an_entry_and_has_examples_in_both_languages(app):
+    schemes = app.checker.rules.schemes
+    assert len(schemes) >= 18
+    for scheme in schemes.values():
+        assert scheme.entry in app.kb.entries, scheme.id
+        assert any(ch >= "\u4e00" for e in scheme.examples for ch in e), scheme.id
+        assert any(e.isascii() for e in scheme.examples), scheme.id
+
+
+def test_a_low_verdict_that_shows_a_sign_never_says_there_are_none(app):
+    messages = [
+        "【物业】明天上午9点到12点停水，请尽快储水",
+        "会议改到明天下午三点，请立即通知组里其他同事",
+        "Reminder: your library books are due today, renew in the library app.",
+    ]
+    low_with_signs = [r for r in map(app.checker.check, messages) if r.risk == "low" and r.signs]
+    assert low_with_signs  # the case this test is about does occur
+    for result in low_with_signs:
+        assert result.advice == app.checker.rules.advice["low_signs"][result.lang]
+        assert "没有发现" not in result.advice and "No known warning signs" not in result.advice
+
+
+def test_a_link_to_the_senders_own_domain_is_not_a_sign_but_a_look_alike_is(app):
+    official = app.checker.check("【中国联通】您本月流量已用完80%，详情访问 u.10010.cn 查询。")
+    assert "link" not in {s.id for s in official.signs}
+    fake = app.checker.check("【中国联通】您的积分即将清零，访问 u.10010.cn.jifen-dh.top 兑换。")
+    assert {"link", "suspicious_link"} <= {s.id for s in fake.signs}

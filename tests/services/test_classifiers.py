@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bot.services.classifiers import HARMLESS_KINDS, HarmModel, fit_logistic, train_harm_model
+from bot.services.classifiers import HARMLESS_KINDS, LinearModel, fit_logistic, train_harm_model
 
 # Requests no pattern of knowledge/harmful_requests.yaml matches: only the classifier can refuse them.
 UNPATTERNED_REQUESTS = [
@@ -60,7 +60,7 @@ def test_no_model_without_both_classes_and_unknown_kinds_are_ignored():
 
 
 def test_a_vector_of_another_model_is_no_evidence():
-    model = HarmModel(weights=np.ones(7), bias=5.0, threshold=0.5, trained_on=1)
+    model = LinearModel(weights=np.ones(7), bias=5.0, threshold=0.5, trained_on=1)
     assert model.probability(np.ones(4), (1, 0, 0)) > 0.99
     assert model.probability(np.ones(10), (1, 0, 0)) == 0.0
 
