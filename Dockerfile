@@ -1,7 +1,13 @@
-# The bot image: CPU-only torch, a non-root user, code read-only to that user,
-# the knowledge index built at image build time (embedded mode), a health check.
+# The bot image: only what the default path uses (the bundled model, no torch), a
+# non-root user, code read-only to that user, the knowledge index built at image build
+# time (embedded mode) and again at start-up when /data holds none, a health check.
 # Build:  docker build -t pi-guard-bot .
-# Run the Telegram bot:      docker run --rm -e TELEGRAM_BOT_TOKEN=... pi-guard-bot
+# Run the Telegram bot (a named volume keeps the statistics and the pepper; the
+# settings come from a file, which keeps the token out of your shell history):
+#   docker run -d --restart unless-stopped --env-file bot.env -v pi-guard-data:/data pi-guard-bot
+# A bind mount works too: the bot must be able to write it (uid 10001), e.g.
+#   mkdir -p data && sudo chown 10001 data && docker run ... -v "$PWD/data:/data" pi-guard-bot
+# (the index is built there on first start, about 90 seconds).
 # Run the terminal chat:     docker run -it --rm pi-guard-bot chat
 # Ask one question:          docker run --rm pi-guard-bot ask --json "快递单怎么处理"
 # Check a configuration:     docker run --rm -e ... pi-guard-bot doctor
@@ -15,14 +21,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /venv
 ENV PATH=/venv/bin:$PATH
-# torch first, from the CPU-only index: an unpinned torch from PyPI is a
-# multi-GB CUDA build.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-# postgres: SQLAlchemy and psycopg, for statistics in PostgreSQL (STATS_DATABASE_URL); llm: the optional language model.
-RUN pip install -e '.[sentence-transformers,postgres,llm]'
+# postgres: SQLAlchemy and psycopg, for statistics in PostgreSQL (STATS_DATABASE_URL); llm: the
+# optional language model. Not sentence-transformers: it needs torch, several hundred MB that the
+# default path never imports (build your own image with it if you point the bot at another model).
+RUN pip install -e '.[postgres,llm]'
 
 # --- runtime stage: no compilers, no pip cache, no tests ---
 FROM python:3.11-slim
@@ -51,6 +56,7 @@ USER bot
 # container answers from its first second. With CHROMA_HOST set at run time the
 # bot reads the shared server instead and this copy is not used.
 RUN python -m bot validate && python -m bot index && python -m bot ask "构建镜像时的预热问题" > /dev/null
+VOLUME ["/data"]
 EXPOSE 8080
 # Liveness of the webhook server (python's urllib: the slim image has no curl).
 # In polling mode there is no HTTP server, so there is nothing to probe.

@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "BOT_SCOPE_MIN_MARGIN": "scope_min_margin",
     "TELEGRAM_BOT_TOKEN": "telegram_token",
     "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
+    "TELEGRAM_PROXY": "telegram_proxy",
     "BOT_MODE": "bot_mode",
     "WEBHOOK_URL": "webhook_url",
     "WEBHOOK_SECRET": "webhook_secret",
@@ -90,6 +91,9 @@ class Settings(BaseModel):
     # Telegram (python -m bot telegram). Secrets are SecretStr: never in a repr or log.
     telegram_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    # A proxy for the Bot API and getUpdates (http://, https:// or socks5://host:port); unset,
+    # the standard HTTPS_PROXY is honoured.
+    telegram_proxy: str | None = None
     bot_mode: BotMode = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -224,6 +228,10 @@ def webhook_problem(settings: Settings) -> str | None:
     if settings.webhook_secret is None or len(settings.webhook_secret.get_secret_value()) < 16:
         return "BOT_MODE=webhook needs WEBHOOK_SECRET, at least 16 characters (A-Z, a-z, 0-9, _ -)"
     return None
+
+
+class TelegramUnavailable(RuntimeError):
+    """Telegram rejected the token or could not be reached; the message says which setting to fix."""
 
 
 def check_telegram(settings: Settings) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.adapters.eval_report import DEV_SET, MESSAGE_SET, REAL_SET
 from bot.adapters.render import plain_answer, plain_check
 from bot.adapters.terminal.demo import DemoScriptError
-from bot.app import build_app, build_quiz, index_knowledge, open_usage_stats
+from bot.app import build_app, build_quiz, index_knowledge, open_store, open_usage_stats
+from bot.core.commands import bot_command
 from bot.core.knowledge import KnowledgeError
 from bot.data.templates import PromptError
 from bot.retrieval.index import IndexUnavailable, print_progress
@@ -25,17 +28,10 @@ from bot.services.llm import ModelUnavailable
 from bot.services.quiz import QuizError
 from bot.services.safety import SafetyRulesError
 from bot.services.stats import StatsUnavailable
-from bot.settings import REPO_ROOT, Settings, SettingsError, read_environment
+from bot.settings import Settings, SettingsError, TelegramUnavailable, read_environment
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_QUESTIONS = 5
-DEV_SET = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
-REAL_SET = REPO_ROOT / "tests" / "data" / "real_questions.jsonl"
-# The harmful-request sets: the first is the development set, the others are held out.
-SAFETY_SETS = tuple(
-    REPO_ROOT / "tests" / "data" / name
-    for name in ("adversarial.jsonl", "adversarial_holdout.jsonl", "safety_holdout_real.jsonl")
-)
 
 
 def main(
@@ -66,6 +62,11 @@ def main(
     except (IndexUnavailable, StatsUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAIL
+    except TelegramUnavailable as exc:
+        # The token was rejected or Telegram is out of reach (bot/adapters/telegram/connect.py):
+        # one sentence, never PTB's message, which may carry the token.
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `python -m bot ... | head`: the reader left, nothing to report
@@ -73,7 +74,7 @@ def main(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=bot_command(""), description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check the knowledge base and print a summary")
@@ -81,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build or update the search index")
     p.add_argument("--rebuild", action="store_true", help="embed every entry again from scratch")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="S",
+        help="with CHROMA_HOST: wait up to S seconds for the server",
+    )
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("ask", help="answer a question")
@@ -132,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         help="a harmful-request set (default: three)",
     )
+    p.add_argument("--message-set", type=Path, default=MESSAGE_SET, help="real messages, split dev/holdout")
+    p.add_argument("--messages-only", action="store_true", help="only the scam checker on real messages")
     p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
     p.add_argument("--fusion", action="store_true", help="compare fusion against each retriever alone")
     p.add_argument("--misses", action="store_true", help="list every question answered wrongly")
@@ -149,6 +159,8 @@ def cmd_validate(args, settings: Settings, stdin, stdout) -> int:
 
 def cmd_index(args, settings: Settings, stdin, stdout) -> int:
     """Build the index incrementally, or from scratch with --rebuild."""
+    if args.wait and settings.chroma_host:
+        _wait_for_chroma(settings, args.wait, stdout)
     report = index_knowledge(settings, rebuild=args.rebuild, progress=print_progress)
     print(
         f"index {'rebuilt' if report.rebuilt or args.rebuild else 'updated'} in {report.seconds:.1f}s: "
@@ -161,10 +173,25 @@ def cmd_index(args, settings: Settings, stdin, stdout) -> int:
     return EXIT_OK
 
 
+def _wait_for_chroma(settings: Settings, seconds: float, stdout: TextIO) -> None:
+    """Until the Chroma server answers (a container started with it may still be starting);
+    after `seconds`, its last error (`IndexUnavailable`)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            open_store(settings)
+            return
+        except IndexUnavailable:
+            if time.monotonic() >= deadline:
+                raise
+            print(f"waiting for the Chroma server at {settings.index_location} ...", file=stdout, flush=True)
+            time.sleep(2)
+
+
 def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
     """Answer one question, or one per line of standard input with --jsonl."""
     if not args.jsonl and (args.question is None or not args.question.strip()):
-        print('error: the question is empty. Usage: python -m bot ask "your question"', file=sys.stderr)
+        print(f'error: the question is empty. Usage: {bot_command("ask")} "your question"', file=sys.stderr)
         return EXIT_USAGE
     app = build_app(settings, progress=print_progress)
     service = app.answerer
@@ -194,7 +221,7 @@ def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
 def cmd_check(args, settings: Settings, stdin, stdout) -> int:
     """Check one message, or one per line of standard input with --jsonl."""
     if not args.jsonl and (args.text is None or not args.text.strip()):
-        print('error: the message is empty. Usage: python -m bot check "message text"', file=sys.stderr)
+        print(f'error: the message is empty. Usage: {bot_command("check")} "message text"', file=sys.stderr)
         return EXIT_USAGE
     checker = build_app(settings, progress=print_progress).checker
     if args.jsonl:
@@ -240,7 +267,7 @@ def cmd_chat(args, settings: Settings, stdin, stdout) -> int:
     from bot.adapters.terminal.chat import run_chat
 
     app = build_app(settings, progress=print_progress)
-    return run_chat(app.answerer, stdin, stdout, context_ttl_s=settings.context_ttl_s)
+    return run_chat(app.answerer, stdin, stdout, context_ttl_s=settings.context_ttl_s, stats=app.stats)
 
 
 def cmd_quiz(args, settings: Settings, stdin, stdout) -> int:
@@ -255,7 +282,7 @@ def cmd_quiz(args, settings: Settings, stdin, stdout) -> int:
         return EXIT_USAGE
     bank = build_quiz(settings)
     game = QuizGame(bank.pick(args.questions, random.Random(args.seed)), args.lang)
-    return run_quiz(bank, game, stdin, stdout)
+    return run_quiz(bank, game, stdin, stdout, stats=open_usage_stats(settings))
 
 
 def cmd_demo(args, settings: Settings, stdin, stdout) -> int:
@@ -265,7 +292,9 @@ def cmd_demo(args, settings: Settings, stdin, stdout) -> int:
     script = load_demo(args.script or settings.prompts_dir / "demo.yaml")
     app = build_app(settings, progress=print_progress)
     pause = not args.no_pause and stdin.isatty()
-    return run_demo(script, app.answers, app.checker, stdin, stdout, lang=args.lang, pause=pause)
+    return run_demo(
+        script, app.answers, app.checker, stdin, stdout, lang=args.lang, pause=pause, stats=app.stats
+    )
 
 
 def cmd_stats(args, settings: Settings, stdin, stdout) -> int:
@@ -309,88 +338,7 @@ def cmd_doctor(args, settings: Settings, stdin, stdout) -> int:
 
 
 def cmd_eval(args, settings: Settings, stdin, stdout) -> int:
-    """Print hit@1, hit@3, MRR and refusal rates, per language."""
-    from bot.services import evaluation, real_eval, safety_eval
+    """Print hit@1, hit@3, MRR and refusal rates, per language; and the checker on real messages."""
+    from bot.adapters.eval_report import report
 
-    app = build_app(settings, progress=print_progress)
-    items = evaluation.load_dev_set(args.dev_set)
-    outcomes = evaluation.run(app.answers, items)
-    table = evaluation.by_language(outcomes)
-    real = real_eval.run_real(app.answers, real_eval.load_real_set(args.real_set))
-    real_table = real_eval.by_part(real)
-    groups = real_eval.by_group(real, "holdout")
-    safety_sets = args.safety_set or list(SAFETY_SETS)
-    safety_runs = {
-        path.name: safety_eval.run_safety(app.answers, safety_eval.load_safety_set(path))
-        for path in safety_sets
-    }
-    safety_table = {name: safety_eval.safety_metrics(runs) for name, runs in safety_runs.items()}
-    if args.json:
-        out = {"written": table, "real": real_table, "real_holdout_groups": groups, "safety": safety_table}
-        print(json.dumps(out, ensure_ascii=False, indent=2), file=stdout)
-    else:
-        print(f"real questions ({args.real_set.name}): what the asker gets", file=stdout)
-        _print_rows(real_table, list(next(iter(real_table.values()))), stdout)
-        print("\nheld-out part by group:", file=stdout)
-        _print_rows(groups, ["n", "answerable_n", "rank1", "top3", "false_refusal", "correct"], stdout)
-        print(
-            f"\nharmful-request sets (the first is the development set): {safety_eval.EXPECTS}", file=stdout
-        )
-        _print_rows(safety_table, list(next(iter(safety_table.values()))), stdout)
-        print(f"\nwritten development set ({args.dev_set.name}): topic of the best entry", file=stdout)
-        _print_table(table, stdout)
-    if args.fusion:
-        print("\nfusion (in-scope questions, all languages):", file=stdout)
-        for mode in ("dense", "lexical", "rrf", "hybrid"):
-            app.retriever.fusion = mode
-            m = evaluation.metrics(evaluation.run(app.answers, items))
-            print(
-                f"  {mode:<8} hit@1 {m['hit@1']:.3f}  hit@3 {m['hit@3']:.3f}  mrr {m['mrr']:.3f}", file=stdout
-            )
-        app.retriever.fusion = "hybrid"
-    if args.calibrate:
-        print("\nscope thresholds (false refusal <= 0.05), best first:", file=stdout)
-        for rule, refusal, false_refusal in evaluation.calibrate(outcomes)[:10]:
-            print(
-                f"  min_dense {rule.min_dense:.2f} min_lexical {rule.min_lexical:.2f} "
-                f"min_margin {rule.min_margin:+.3f}: "
-                f"oos refusal {refusal:.3f}, false refusal {false_refusal:.3f}",
-                file=stdout,
-            )
-    if args.misses:
-        first = safety_sets[0].name
-        print(f"\nmisses (harmful-request development set {first}):", file=stdout)
-        for line in safety_eval.safety_misses(safety_runs[first]):
-            print("  " + line, file=stdout)
-        print("\nmisses (written development set):", file=stdout)
-        for line in evaluation.misses(outcomes):
-            print("  " + line, file=stdout)
-        # The held-out part is never listed: it is measured, not read for tuning.
-        print("\nmisses (real questions, development part only):", file=stdout)
-        for line in real_eval.real_misses(real, "dev"):
-            print("  " + line, file=stdout)
-    return EXIT_OK
-
-
-def _print_table(table: dict, stdout: TextIO) -> None:
-    columns = [
-        "in_scope_n",
-        "hit@1",
-        "hit@3",
-        "mrr",
-        "out_of_scope_n",
-        "oos_refusal",
-        "false_refusal",
-        "harmful_n",
-        "harmful_refused",
-        "lang_correct",
-    ]
-    _print_rows(table, columns, stdout)
-
-
-def _print_rows(table: dict, columns: list[str], stdout: TextIO) -> None:
-    width = max(12, *(len(c) + 2 for c in columns))
-    names = max(8, *(len(name) + 2 for name in table))
-    print(f"{'':<{names}}" + "".join(f"{c:>{width}}" for c in columns), file=stdout)
-    for name, row in table.items():
-        print(f"{name:<{names}}" + "".join(f"{row[c]:>{width}}" for c in columns), file=stdout)
+    return report(args, build_app(settings, progress=print_progress), stdout)

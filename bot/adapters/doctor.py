@@ -16,18 +16,18 @@ from urllib.parse import urlsplit
 from langchain_core.embeddings import Embeddings
 
 from bot.app import embedding_backend, fingerprint, make_embeddings, open_store
+from bot.core.commands import bot_command
 from bot.core.knowledge import KnowledgeBase, KnowledgeError
 from bot.data.knowledge import load_knowledge
 from bot.retrieval.index import IndexUnavailable, verify_collection
-from bot.settings import Settings, token_problem, webhook_problem
+from bot.settings import Settings, TelegramUnavailable, token_problem, webhook_problem
 
 Status = Literal["ok", "warn", "fail", "skip"]
 LABELS = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 # An LLM endpoint that does not answer within this is as good as down for a chat bot.
 LLM_TIMEOUT_S = 5.0
-INDEX_FIX = (
-    "python -m bot index (with the same BOT_KNOWLEDGE_DIR, BOT_EMBEDDING_* and CHROMA_* settings as the bot)"
-)
+_SAME_SETTINGS = "(with the same BOT_KNOWLEDGE_DIR, BOT_EMBEDDING_* and CHROMA_* settings as the bot)"
+INDEX_FIX = f"{bot_command('index')} {_SAME_SETTINGS}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ def diagnose(
     ctx = _Context(settings, environ, embeddings)
     checks: list[Callable[[_Context], Finding]] = [
         check_token,
+        check_telegram_api,
         check_webhook,
         check_data_dir,
         check_knowledge,
@@ -78,7 +79,7 @@ def check_token(ctx: _Context) -> Finding:
         if ctx.settings.bot_mode == "webhook" or ctx.environ.get("BOT_MODE"):
             detail = f"BOT_MODE={ctx.settings.bot_mode} but TELEGRAM_BOT_TOKEN is not set"
             return Finding(name, "fail", detail, fix)
-        detail = "TELEGRAM_BOT_TOKEN is not set (only python -m bot telegram needs it)"
+        detail = f"TELEGRAM_BOT_TOKEN is not set (only {bot_command('telegram')} needs it)"
         return Finding(name, "warn", detail, fix)
     problem = token_problem(ctx.settings)
     if problem:
@@ -88,7 +89,22 @@ def check_token(ctx: _Context) -> Finding:
             problem.split(". ")[0],
             "copy the token again from @BotFather (/mybots, API Token), without quotes or spaces",
         )
-    return Finding(name, "ok", "has the shape of a bot token (Telegram itself was not asked)")
+    return Finding(name, "ok", "has the shape of a bot token (Telegram is asked below)")
+
+
+def check_telegram_api(ctx: _Context) -> Finding:
+    """Ask Telegram itself (getMe, through TELEGRAM_PROXY when set): is it reachable, is the token valid?"""
+    name = "telegram api"
+    if ctx.settings.telegram_token is None or token_problem(ctx.settings):
+        return Finding(name, "skip", "no usable TELEGRAM_BOT_TOKEN to ask with")
+    from bot.adapters.telegram.connect import check_reachable
+
+    try:
+        username = check_reachable(ctx.settings)
+    except TelegramUnavailable as exc:
+        fix = 'see the sentence above; the README\'s "Telegram" section covers tokens and proxies'
+        return Finding(name, "fail", str(exc), fix)
+    return Finding(name, "ok", f"Telegram accepts the token: the bot is {username}")
 
 
 def check_webhook(ctx: _Context) -> Finding:
@@ -143,7 +159,8 @@ def check_knowledge(ctx: _Context) -> Finding:
             "knowledge base",
             "fail",
             f"{ctx.settings.knowledge_dir}: {len(exc.problems)} problem(s), first: {exc.problems[0]}",
-            "python -m bot validate lists them all; fix the files it names (or correct BOT_KNOWLEDGE_DIR)",
+            f"{bot_command('validate')} lists them all; fix the files it names "
+            "(or correct BOT_KNOWLEDGE_DIR)",
         )
     except OSError as exc:  # the directory or its TOPICS.md is missing
         return Finding(

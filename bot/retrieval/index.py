@@ -22,6 +22,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
+from bot.core.commands import bot_command
 from bot.core.knowledge import KnowledgeBase
 
 COLLECTION = "knowledge"
@@ -90,7 +91,7 @@ def open_client(index_dir: Path) -> chromadb.ClientAPI:
     except Exception as exc:  # chromadb raises many kinds for a damaged store
         raise IndexUnavailable(
             f"cannot open the index in {index_dir} ({type(exc).__name__}: {exc}). "
-            "Rebuild it with: python -m bot index --rebuild"
+            f"Rebuild it with: {bot_command('index --rebuild')}"
         ) from exc
 
 
@@ -129,7 +130,7 @@ def verify_collection(
         metadata = dict(client.get_collection(COLLECTION).metadata or {})
     except Exception as exc:  # NotFoundError in chromadb 1.x
         raise IndexMismatch(
-            f"there is no index in {where}. Build it with: python -m bot index "
+            f"there is no index in {where}. Build it with: {bot_command('index')} "
             "(with the same CHROMA_* and BOT_EMBEDDING_* settings as the bot)"
         ) from exc
     stored = metadata.get("embedding")
@@ -137,14 +138,14 @@ def verify_collection(
         raise IndexMismatch(
             f"the index in {where} was built with the embedding [{stored or 'none recorded'}], but this "
             f"configuration uses [{fingerprint}]. Rebuild it with the same BOT_EMBEDDING_* settings as "
-            "the bot: python -m bot index"
+            f"the bot: {bot_command('index')}"
         )
     digest = content_digest(kb)
     if metadata.get("content") != digest:
         raise IndexMismatch(
             f"the index in {where} holds another version of the knowledge base "
             f"(content {metadata.get('content')!r}, this knowledge base {digest!r}), or its build "
-            "was interrupted. Update it from this knowledge directory with: python -m bot index"
+            f"was interrupted. Update it from this knowledge directory with: {bot_command('index')}"
         )
     return SyncReport(0, 0, len(kb.entries), -1, time.perf_counter() - start, False)
 

@@ -253,6 +253,10 @@ def open_stats(url: str, pseudonym: Pseudonymizer, today: Callable[[], dt.date] 
     return UsageStats(engine, pseudonym, today)
 
 
+# Which adapters count (the one-off `ask` and `check` commands do not: they are for scripts).
+COUNTED_FROM = "the Telegram bot, the terminal chat, the demo and the terminal quiz (not ask/check)"
+
+
 def format_table(summary: Summary) -> str:
     """The plain-text table of `python -m bot stats`."""
     risks = ("high", "medium", "low")
@@ -264,6 +268,7 @@ def format_table(summary: Summary) -> str:
         lines.append("  ".join(f"{c:>12}" for c in cells))
     if not summary.days:
         lines.append("(nothing counted yet)")
+    lines += ["", f"counted from: {COUNTED_FROM}"]
     lines += ["", "questions per topic:"]
     lines += [f"  {topic:<24} {count:>6}" for topic, count in summary.topics.items()] or ["  (none)"]
     lines += ["", "feedback per entry (👍 / 👎):"]

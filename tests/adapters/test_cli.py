@@ -140,3 +140,37 @@ def test_follow_ups_resolve_against_the_last_question(app, previous, follow_up, 
     out = io.StringIO()
     assert run_chat(app.answers, io.StringIO(f"{previous}\n{follow_up}\n/quit\n"), out) == 0
     assert answer.answer.splitlines()[0] in out.getvalue()
+
+
+def _chat(app, lines: str, stats=None) -> str:
+    out = io.StringIO()
+    assert run_chat(app.answers, io.StringIO(lines), out, stats=stats) == 0
+    return out.getvalue()
+
+
+def test_chat_warns_about_the_askers_own_id_number(app):
+    text = _chat(app, "我的身份证号110101199003071234被人拿去办卡了怎么办\n/quit\n")
+    warning = app.answers.ask("我的身份证号110101199003071234被人拿去办卡了怎么办").privacy_warning
+    assert warning and warning in text
+    assert "110101199003071234" not in text
+
+
+def test_chat_confirms_a_language_switch_and_keeps_the_language_for_a_bare_number(app):
+    text = _chat(app, "/en\n/zh\n快递面单怎么处理\n13812345678\n/quit\n")
+    assert "OK, answers in English from now on." in text and "好的，之后用中文回答。" in text
+    replies = text.split("你 / you >")  # the banner, then what follows each input
+    assert "OK, answers in English" in replies[1] and "好的" in replies[2]
+    bare = replies[4]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in bare)  # the bare number got a Chinese reply
+
+
+def test_the_terminal_chat_counts_into_the_statistics(app, tmp_path):
+    from bot.services.pseudonym import Pseudonymizer
+    from bot.services.stats import format_table, open_stats
+
+    stats = open_stats(f"sqlite:///{tmp_path / 'stats.db'}", Pseudonymizer(b"p" * 32))
+    _chat(app, "快递面单怎么处理\n怎么做红烧肉？\n/quit\n", stats=stats)
+    summary = stats.summary()
+    assert summary.total_questions == 1 and summary.days[0].out_of_scope == 1
+    assert summary.topics == {"delivery_labels": 1}
+    assert "the terminal chat" in format_table(summary)

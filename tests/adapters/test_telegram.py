@@ -12,13 +12,19 @@ import pytest
 import yaml
 
 from bot.adapters.telegram.application import build_application, make_services
-from bot.adapters.telegram.context import BotServices
 from bot.adapters.telegram.html import utf16_len
 from bot.adapters.telegram.server import configure_logging, make_application, serve_webhook
 from bot.app import build_app
 from bot.settings import Settings
 from tests.support.fake_bot_api import FakeBotAPI
-from tests.support.telegram import TOKEN, FailingAnswers, last_message_id, running_bot, texts
+from tests.support.telegram import (
+    TOKEN,
+    FailingAnswers,
+    bot_with_answers,
+    last_message_id,
+    running_bot,
+    texts,
+)
 
 
 async def test_start_offers_topic_buttons_and_commands_are_registered(app, tmp_path):
@@ -74,7 +80,8 @@ async def test_free_text_in_chinese_and_english_gets_a_sourced_answer(app, tmp_p
         [en] = await api.wait_for(1, chat_id=402)
         assert "来源：<a href=" in zh["text"] and "额度" in zh["text"]
         assert "Source: <a href=" in en["text"] and "ID" in en["text"]
-        assert api.sent(401, method="sendChatAction")
+        # The curated answer is ready within half a second: no "typing…" spends the rate budget.
+        assert not api.sent(401, method="sendChatAction")
         buttons = [b["callback_data"] for row in zh["reply_markup"]["inline_keyboard"] for b in row]
         related = [c for c in buttons if c.startswith("e:")]
         assert related and all(c.startswith(("e:", "f:")) for c in buttons)
@@ -192,18 +199,9 @@ def bot_log(caplog) -> str:
 async def test_errors_are_logged_without_text_and_the_user_gets_an_apology(app, tmp_path, caplog):
     configure_logging()
     caplog.set_level(logging.INFO)
-    async with FakeBotAPI(token=TOKEN) as api:
-        settings = Settings(data_dir=tmp_path, telegram_token=TOKEN, telegram_api_base_url=api.base_url)
-        services: BotServices = make_services(app, settings)
-        services.answers = FailingAnswers(app.answers)
-        application = build_application(TOKEN, api.base_url, services)
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0, timeout=1)
-            api.inject_message(1101, "我的身份证号110101199003077777泄露了 CANARY-PHRASE-42")
-            [apology] = await api.wait_for(1, chat_id=1101)
-            await application.updater.stop()
-            await application.stop()
+    async with bot_with_answers(app, tmp_path, lambda services: FailingAnswers(app.answers)) as (api, _):
+        api.inject_message(1101, "我的身份证号110101199003077777泄露了 CANARY-PHRASE-42")
+        [apology] = await api.wait_for(1, chat_id=1101)
     assert "抱歉" in apology["text"]
     logged = bot_log(caplog)
     assert "update failed for chat=c_" in logged
@@ -372,3 +370,29 @@ async def test_greetings_right_after_start_get_the_friendly_reply(app, tmp_path)
         [thanks] = await api.wait_for(1, chat_id=832)
         assert "你好！我是个人信息保护小助手" in hello["text"] and "You're welcome" in thanks["text"]
         assert "抱歉" not in hello["text"] and "Sorry" not in thanks["text"]
+
+
+class _SlowAnswers:
+    """The real answer service, slower than the typing threshold (as a language model is)."""
+
+    def __init__(self, real, delay_s: float):
+        self._real, self._delay_s = real, delay_s
+        self.kb, self.max_question_chars, self.replies = real.kb, real.max_question_chars, real.replies
+
+    def ask(self, question, lang=None, previous=None):
+        import time
+
+        time.sleep(self._delay_s)
+        return self._real.ask(question, lang, previous)
+
+    def empty_reply(self, lang="zh"):
+        return self._real.empty_reply(lang)
+
+
+async def test_typing_is_shown_only_when_an_answer_is_slow(app, tmp_path):
+    slow = lambda services: _SlowAnswers(app.answers, delay_s=services.typing_after_s + 0.5)  # noqa: E731
+    async with bot_with_answers(app, tmp_path, slow) as (api, _):
+        api.inject_message(1201, "快递面单怎么处理")
+        [reply] = await api.wait_for(1, chat_id=1201)
+    assert "面单" in reply["text"]
+    assert api.sent(1201, method="sendChatAction")

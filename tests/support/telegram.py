@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from bot.adapters.telegram.server import make_application
 from bot.settings import Settings
@@ -30,6 +34,26 @@ async def running_bot(app, tmp_path, **overrides):
                 await application.stop()
 
 
+@asynccontextmanager
+async def bot_with_answers(app, tmp_path, answers):
+    """A polling bot whose answer service is replaced by `answers`; yields (api, services)."""
+    from bot.adapters.telegram.application import build_application, make_services
+
+    async with FakeBotAPI(token=TOKEN) as api:
+        settings = Settings(data_dir=tmp_path, telegram_token=TOKEN, telegram_api_base_url=api.base_url)
+        services = make_services(app, settings)
+        services.answers = answers(services)
+        application = build_application(TOKEN, api.base_url, services)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                yield api, services
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+
 def texts(api, chat_id):
     return [call["text"] for call in api.sent(chat_id)]
 
@@ -52,3 +76,34 @@ class FailingAnswers:
 
     def empty_reply(self, lang="zh"):
         return ""
+
+
+@contextmanager
+def get_me_server(token: str = TOKEN) -> Iterator[str]:
+    """A threaded stand-in answering Telegram's getMe (for synchronous start-up code): its base URL.
+
+    `token` is accepted; any other is answered 401 Unauthorized, as Telegram does.
+    """
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            known = self.path == f"/bot{token}/getMe"
+            me = {"id": 1, "is_bot": True, "first_name": "Test", "username": "test_bot"}
+            refused = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            self.send_response(200 if known else 401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps({"ok": True, "result": me} if known else refused).encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/bot"
+    finally:
+        server.shutdown()
+        server.server_close()

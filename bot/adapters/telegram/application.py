@@ -60,6 +60,7 @@ def make_services(app: App, settings: Settings | None = None) -> BotServices:
         quiz=app.quiz,
         stats=app.stats if own else open_usage_stats(settings, pseudonym),
         admin_ids=settings.admin_user_ids,
+        typing_after_s=0.0 if app.grounded is not None else 0.5,
     )
 
 
@@ -68,9 +69,13 @@ def build_application(
     base_url: str,
     services: BotServices,
     concurrent_updates: int = 64,
+    proxy: str | None = None,
 ) -> Application:
-    """The one function that composes the bot: client settings, handlers and the error handler."""
-    application = (
+    """The one function that composes the bot: client settings, handlers and the error handler.
+
+    `proxy` (TELEGRAM_PROXY) carries both the Bot API calls and getUpdates.
+    """
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
@@ -78,8 +83,10 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(concurrent_updates)
         .post_init(admin.post_init)
-        .build()
     )
+    if proxy:
+        builder = builder.proxy(proxy).get_updates_proxy(proxy)
+    application = builder.build()
     application.bot_data["services"] = services
     application.add_handler(TypeHandler(Update, admin.flood_gate), group=-1)
     commands = {

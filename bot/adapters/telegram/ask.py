@@ -35,7 +35,11 @@ async def question(update: Update, context: BotContext) -> None:
     previous = svc.memory.previous(chat_key)
     try:
         answer = await typing_while(
-            context, chat_id, svc.typing_every_s, asyncio.to_thread(svc.answers.ask, text, lang, previous)
+            context,
+            chat_id,
+            svc.typing_every_s,
+            asyncio.to_thread(svc.answers.ask, text, lang, previous),
+            first_after_s=svc.typing_after_s,
         )
     except EmptyQuestion:
         await context.send(chat_id, escape(svc.answers.empty_reply(lang or "zh")))
@@ -69,9 +73,14 @@ async def not_text(update: Update, context: BotContext) -> None:
     await context.send(message.chat.id, context.services.texts.render("non_text", context.language(update)))
 
 
-async def typing_while(context: BotContext, chat_id: int, every_s: float, work):
-    """Await `work`, showing "typing…" at once and again every `every_s` seconds until it is done."""
+async def typing_while(context: BotContext, chat_id: int, every_s: float, work, first_after_s: float = 0.0):
+    """Await `work`, showing "typing…" when it is not done after `first_after_s` seconds, and
+    again every `every_s` seconds until it is done."""
     task = asyncio.ensure_future(work)
+    if first_after_s > 0:
+        done, _ = await asyncio.wait({task}, timeout=first_after_s)
+        if done:
+            return task.result()
     while True:
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
         done, _ = await asyncio.wait({task}, timeout=every_s)

@@ -6,8 +6,9 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatType
 
+from bot.adapters.telegram.ask import typing_while
 from bot.adapters.telegram.context import BotContext
 from bot.adapters.telegram.views import check_html
 from bot.core.text import detect_language
@@ -44,9 +45,14 @@ async def check_and_reply(update: Update, context: BotContext, text: str) -> Non
         if svc.user_limit.tell_once(user_key):
             await context.send(chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
         return
-    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     try:
-        result = await asyncio.to_thread(svc.checker.check, text, lang)
+        result = await typing_while(
+            context,
+            chat_id,
+            svc.typing_every_s,
+            asyncio.to_thread(svc.checker.check, text, lang),
+            first_after_s=svc.typing_after_s or 0.5,
+        )
     except ValueError:  # nothing left once invisible characters are removed
         await context.send(chat_id, svc.texts.render("check_usage", lang or context.language(update)))
         return

@@ -68,6 +68,10 @@ class BotServices:
     pacer: ChatPacer = field(default_factory=ChatPacer)
     # Telegram shows "typing…" for about 5 s; a slow language model needs it renewed.
     typing_every_s: float = 4.0
+    # "typing…" only for an answer not ready after this long (the curated path takes ~50 ms):
+    # each action costs one of the 30 requests a second Telegram allows the whole bot.
+    # 0 for the slow paths (a language model), which show it at once.
+    typing_after_s: float = 0.5
     # Community-worker demo kit: the quiz, usage counts and who may see them.
     quiz: QuizBank | None = None
     stats: UsageStats | None = None

@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.adapters.telegram.application import build_application, make_services
+from bot.adapters.telegram.connect import check_reachable
 from bot.app import App, build_app
 from bot.retrieval.index import Index, print_progress
 from bot.settings import Settings, check_telegram
@@ -42,6 +43,7 @@ def make_application(settings: Settings, app: App | None = None) -> Application:
         settings.telegram_token.get_secret_value(),
         settings.telegram_api_base_url,
         make_services(app, settings),
+        proxy=settings.telegram_proxy,
     )
 
 
@@ -74,6 +76,8 @@ def run(settings: Settings) -> int:
     """Run the bot until SIGINT/SIGTERM; an answer in progress is still sent before exit."""
     check_telegram(settings)
     configure_logging()
+    # Before the model loads: a rejected token or no route is one sentence within seconds.
+    logger.info("connected to Telegram as %s", check_reachable(settings))
     app = build_app(settings, progress=print_progress)
     application = make_application(settings, app)
     if settings.bot_mode == "webhook":

@@ -17,6 +17,7 @@ from bot.data.files import bilingual, read_data_file
 from bot.data.templates import PromptError, Templates, checked_templates
 from bot.services.answering import AnswerService
 from bot.services.checking import MessageChecker
+from bot.services.stats import UsageStats
 
 ACTIONS = ("ask", "check")
 TEXT_VARIABLES: dict[str, set[str]] = {
@@ -108,8 +109,12 @@ def run_demo(
     stdout: TextIO,
     lang: str = "zh",
     pause: bool = True,
+    stats: UsageStats | None = None,
 ) -> int:
-    """Play every step; with `pause`, wait for Enter between steps (end of input stops waiting)."""
+    """Play every step; with `pause`, wait for Enter between steps (end of input stops waiting).
+
+    `stats` counts each answer and check (outcomes only), as Telegram does.
+    """
     style = Style.for_output(stdout)
     total = len(script.steps)
     print(style(script.text("intro", lang), "1;36"), file=stdout)
@@ -126,10 +131,10 @@ def run_demo(
         print(style(f"{script.text('typed', lang)} {step.input}", "1;32"), file=stdout)
         print("", file=stdout)
         if step.action == "ask":
-            text, previous = _asked(script, answers, step.input, lang, style, previous)
+            text, previous = _asked(script, answers, step.input, lang, style, previous, stats)
             print(text, file=stdout)
         else:
-            print(_checked(script, checker, step.input, lang, style), file=stdout)
+            print(_checked(script, checker, step.input, lang, style, stats), file=stdout)
     print("\n" + style(script.text("end", lang), "1;36"), file=stdout)
     return 0
 
@@ -140,10 +145,18 @@ def _wait_for_enter(script: DemoScript, lang: str, stdin: TextIO, stdout: TextIO
 
 
 def _asked(
-    script: DemoScript, answers: AnswerService, text: str, lang: str, style: Style, previous: str | None
+    script: DemoScript,
+    answers: AnswerService,
+    text: str,
+    lang: str,
+    style: Style,
+    previous: str | None,
+    stats: UsageStats | None = None,
 ) -> tuple[str, str]:
     """The step's output, and the question to remember for the next step."""
     answer = answers.ask(text, previous=previous)
+    if stats is not None:
+        stats.count_answer(answer.topic, answer.in_scope, answer.refused, None)
     body = plain_answer(answer, answers.replies)
     if answer.refused:
         return style(body, "1;31") + "\n" + style(script.text("outcome_refused", lang), "2"), answer.question
@@ -155,8 +168,17 @@ def _asked(
     return body + "\n" + style(outcome, "2"), answer.question
 
 
-def _checked(script: DemoScript, checker: MessageChecker, text: str, lang: str, style: Style) -> str:
+def _checked(
+    script: DemoScript,
+    checker: MessageChecker,
+    text: str,
+    lang: str,
+    style: Style,
+    stats: UsageStats | None = None,
+) -> str:
     result = checker.check(text)
+    if stats is not None:
+        stats.count_check(result.risk, None)
     colour = {"high": "1;31", "medium": "1;33"}.get(result.risk, "1;32")
     lines = [style(script.text("risk", lang, risk=result.risk.upper(), score=str(result.score)), colour)]
     lines.append(

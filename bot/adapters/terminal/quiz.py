@@ -6,13 +6,21 @@ from typing import TextIO
 
 from bot.adapters.terminal.style import Style
 from bot.services.quiz import QuizBank, QuizGame
+from bot.services.stats import UsageStats
 
 PLAYER = "terminal"
 
 
-def run_quiz(bank: QuizBank, game: QuizGame, stdin: TextIO, stdout: TextIO) -> int:
-    """Ask every question of `game`, read a number per answer, explain, then print the score."""
+def run_quiz(
+    bank: QuizBank, game: QuizGame, stdin: TextIO, stdout: TextIO, stats: UsageStats | None = None
+) -> int:
+    """Ask every question of `game`, read a number per answer, explain, then print the score.
+
+    `stats` counts the game as one quiz play, as Telegram does.
+    """
     style = Style.for_output(stdout)
+    if stats is not None:
+        stats.count_quiz_play(None)
     texts, lang = bank.texts, game.lang
     total = len(game.items)
     print(style(texts.render("title", lang, total=str(total)), "1;36"), file=stdout)
