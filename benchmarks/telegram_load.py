@@ -36,7 +36,7 @@ import logging
 import math
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -408,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     chats = make_chats(args.chats, args.questions)
     calls = asyncio.run(run_load(args, chats))
     print_report(analyse(chats, calls, args.timeout), args)
+    # Every call spends Telegram's budget of about 30 a second for the whole bot (getUpdates aside).
+    by_method = Counter(call.method for call in calls if call.method.lower() != "getupdates")
+    print("Bot API calls: " + ", ".join(f"{method} {n}" for method, n in by_method.most_common()))
     return 0
 
 

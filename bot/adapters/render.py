@@ -66,6 +66,8 @@ def plain_check(result: CheckResult, resembles: Callable[[str, str], str] | None
     own template); by default "resembles: title (source)".
     """
     lines = [f"  ! {sign.label}: “{sign.evidence}”" for sign in result.signs]
+    if result.scheme_name:
+        lines.append(f"  ⚠ {result.scheme_name}: {result.scheme_why}")
     if result.match:
         title, source = str(result.match["title"]), str(result.match["source"]["name"])
         lines.append(resembles(title, source) if resembles else f"resembles: {title} ({source})")

@@ -396,3 +396,14 @@ async def test_typing_is_shown_only_when_an_answer_is_slow(app, tmp_path):
         [reply] = await api.wait_for(1, chat_id=1201)
     assert "面单" in reply["text"]
     assert api.sent(1201, method="sendChatAction")
+
+
+async def test_during_a_burst_a_late_curated_answer_shows_no_typing(app, tmp_path):
+    def slow_and_busy(services):
+        services.typing_max_in_flight = 0  # every answer now counts as part of a burst
+        return _SlowAnswers(app.answers, delay_s=services.typing_after_s + 0.5)
+
+    async with bot_with_answers(app, tmp_path, slow_and_busy) as (api, _):
+        api.inject_message(1301, "快递面单怎么处理")
+        [reply] = await api.wait_for(1, chat_id=1301)
+    assert "面单" in reply["text"] and not api.sent(1301, method="sendChatAction")

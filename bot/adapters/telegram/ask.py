@@ -33,6 +33,7 @@ async def question(update: Update, context: BotContext) -> None:
             await context.send(chat_id, svc.texts.render("rate_limited", lang or detect_language(text)))
         return
     previous = svc.memory.previous(chat_key)
+    svc.in_flight += 1
     try:
         answer = await typing_while(
             context,
@@ -44,6 +45,8 @@ async def question(update: Update, context: BotContext) -> None:
     except EmptyQuestion:
         await context.send(chat_id, escape(svc.answers.empty_reply(lang or "zh")))
         return
+    finally:
+        svc.in_flight -= 1
     if answer.in_scope and not answer.refused:
         svc.memory.remember(chat_key, answer.question)
     logger.info(
@@ -75,12 +78,14 @@ async def not_text(update: Update, context: BotContext) -> None:
 
 async def typing_while(context: BotContext, chat_id: int, every_s: float, work, first_after_s: float = 0.0):
     """Await `work`, showing "typing…" when it is not done after `first_after_s` seconds, and
-    again every `every_s` seconds until it is done."""
+    again every `every_s` seconds until it is done. During a burst (more answers in flight
+    than `typing_max_in_flight`) a fast path shows none: the answers need the budget."""
     task = asyncio.ensure_future(work)
     if first_after_s > 0:
         done, _ = await asyncio.wait({task}, timeout=first_after_s)
-        if done:
-            return task.result()
+        svc = context.services
+        if done or svc.in_flight > svc.typing_max_in_flight:
+            return await task
     while True:
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
         done, _ = await asyncio.wait({task}, timeout=every_s)

@@ -72,6 +72,10 @@ class BotServices:
     # each action costs one of the 30 requests a second Telegram allows the whole bot.
     # 0 for the slow paths (a language model), which show it at once.
     typing_after_s: float = 0.5
+    # Answers being worked on now. Above `typing_max_in_flight`, a late answer is late because
+    # of a burst, and "typing…" would only take budget from the answers themselves.
+    in_flight: int = 0
+    typing_max_in_flight: int = 8
     # Community-worker demo kit: the quiz, usage counts and who may see them.
     quiz: QuizBank | None = None
     stats: UsageStats | None = None

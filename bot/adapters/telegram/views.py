@@ -114,6 +114,8 @@ def check_html(svc: BotServices, result: CheckResult) -> str:
     lines = [f"{RISK_MARKERS[result.risk]} <b>{escape(svc.texts.render('risk_' + result.risk, lang))}</b>"]
     for sign in result.signs:
         lines.append(f"• {escape(sign.label)}: “{escape(sign.evidence)}”")
+    if result.scheme_name:
+        lines += ["", f"⚠️ <b>{escape(result.scheme_name)}</b>: {escape(result.scheme_why or '')}"]
     if result.match:
         entry = svc.kb.entries.get(str(result.match["id"]))
         if entry:
