@@ -23,7 +23,7 @@ from bot.core.text import (
     traditional_variant,
 )
 from bot.retrieval.retriever import Hit, Retrieval, Retriever
-from bot.services.classifiers import FieldModel
+from bot.services.classifiers import LinearModel
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
 from bot.services.small_talk import SmallTalk
@@ -72,7 +72,7 @@ class ScopeRule:
     min_dense: float
     min_lexical: float
     min_margin: float = -1.0
-    field_model: FieldModel | None = None
+    field_model: LinearModel | None = None
 
     def in_scope(self, hit: Hit | None, outside: float, vector=None) -> bool:
         """Whether `hit` answers a question whose nearest out-of-scope example is `outside` similar."""
@@ -81,7 +81,7 @@ class ScopeRule:
         strong = hit.dense >= self.min_dense or hit.lexical >= self.min_lexical
         if strong and hit.dense - outside >= self.min_margin:
             return True
-        return self.field_model is not None and vector is not None and self.field_model.in_field(vector)
+        return self.field_model is not None and vector is not None and self.field_model.decides(vector)
 
     def plainly_outside(self, retrieval: Retrieval) -> bool:
         """Nearer an out-of-scope example than any entry, and (with the field classifier) almost

@@ -241,9 +241,17 @@ class MessageChecker:
 
     def flags(self, text: str) -> tuple[float, ...]:
         """The classifier's sign features: 1.0 for each sign of the signs file found in `text`."""
+        return self._flag_vector(self._found(text))
+
+    def _flag_vector(self, found: list[Sign]) -> tuple[float, ...]:
+        ids = {s.id for s in found}
+        return tuple(float(sign_id in ids) for sign_id in self.rules.signs)
+
+    def _found(self, text: str) -> list[Sign]:
+        """The signs in a (masked, cleaned) message; spaces inside Chinese ("验 证 码") are a
+        trick to dodge filters, so they are folded away first."""
         folded = _CJK_SPACE_RE.sub("", to_simplified(text).lower())
-        found = {s.id for s in self._pattern_signs(text, folded) + self._link_signs(text)}
-        return tuple(float(sign_id in found) for sign_id in self.rules.signs)
+        return self._pattern_signs(text, folded) + self._link_signs(text)
 
     def check(self, message: str, lang: str | None = None) -> CheckResult:
         """Check one message; an empty one raises `ValueError`."""
@@ -253,9 +261,7 @@ class MessageChecker:
         if not text:
             raise ValueError("the message is empty")
         lang = lang if lang in ("zh", "en") else detect_language(text)
-        # Spaces inside Chinese ("验 证 码") are a trick to dodge filters.
-        folded = _CJK_SPACE_RE.sub("", to_simplified(text).lower())
-        found = self._pattern_signs(text, folded) + self._link_signs(text)
+        found = self._found(text)
         score = sum(self.rules.signs[s.id].weight for s in found)
         retrieval = self.retriever.retrieve(text, k=3) if self.retriever is not None else None
         topic, match = self._known(retrieval, lang)
@@ -264,10 +270,7 @@ class MessageChecker:
         risk = "high" if score >= HIGH_AT else "medium" if score >= MEDIUM_AT else "low"
         probability = None
         if self.model is not None and retrieval is not None and retrieval.vector is not None:
-            found_ids = {s.id for s in found}
-            probability = self.model.probability(
-                retrieval.vector, [float(i in found_ids) for i in self.rules.signs]
-            )
+            probability = self.model.probability(retrieval.vector, self._flag_vector(found))
             high = probability >= HIGH_P or (risk == "high" and probability >= MEDIUM_P)
             # Several strong signs together are never overruled to low.
             medium = (

@@ -1,14 +1,15 @@
-"""Two calibrated classifiers, logistic regressions over the question's embedding.
+"""Calibrated classifiers: L2-regularised logistic regressions (`LinearModel`) over an embedding.
 
-The harmful-request classifier (a `LinearModel` over the embedding and the patterns)
-replaces a stack of similarity thresholds. The field classifier (`FieldModel`)
-says whether a question is about personal information and fraud at all, so that
-a victim whose story sits a hair closer to an out-of-scope example than the
-nearest-neighbour margin allows is still answered.
+The harmful-request classifier (the embedding and the patterns) replaces a stack of
+similarity thresholds. The field classifier (the embedding alone) says whether a question is
+about personal information and fraud at all, so that a victim whose story sits a hair closer
+to an out-of-scope example than the nearest-neighbour margin allows is still answered. The
+scam checker's classifier (the embedding and the warning signs, bot/services/checking.py) is
+one too.
 
-The harm model is trained It is trained when the bot starts, from
-vectors the index already holds, so it fits whatever embedding backend is configured.
-Each example comes from a file whose origin is stated:
+They are trained when the bot starts, from vectors the index already holds, so they fit
+whatever embedding backend is configured. For the harm model, each example comes from a
+file whose origin is stated:
 - harmful (label 1): `harmful` in knowledge/request_examples.yaml, which we wrote;
 - not harmful (label 0): `protective` in the same file; knowledge/out_of_scope.yaml;
   the example questions of every knowledge entry; and knowledge/benign_narratives.yaml,
@@ -61,14 +62,14 @@ class LinearModel:
     threshold: float
     trained_on: int  # how many examples
 
-    def probability(self, vector: Sequence[float] | np.ndarray, flags: Sequence[float]) -> float:
+    def probability(self, vector: Sequence[float] | np.ndarray, flags: Sequence[float] = ()) -> float:
         """The calibrated probability of the positive class (harmful, a scam) for this vector and flags."""
         x = np.concatenate([np.asarray(vector, dtype=np.float64), PATTERN_WEIGHT * np.asarray(flags, float)])
         if x.shape[0] != self.weights.shape[0]:
             return 0.0  # a vector of another model: no evidence either way
         return float(1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias))))
 
-    def decides(self, vector, flags) -> bool:
+    def decides(self, vector, flags: Sequence[float] = ()) -> bool:
         """Whether the probability reaches the threshold."""
         return self.probability(vector, flags) >= self.threshold
 
@@ -99,38 +100,11 @@ def train_linear(
     return LinearModel(*fitted, threshold, trained_on=sum(map(len, labels))) if fitted else None
 
 
-@dataclass(frozen=True)
-class FieldModel:
-    """Weights of the field classifier, and the probability above which a question is in the field."""
-
-    weights: np.ndarray
-    bias: float
-    threshold: float
-    trained_on: int
-
-    def probability(self, vector: Sequence[float] | np.ndarray) -> float:
-        """The probability that a question with this vector is about personal information or fraud."""
-        x = np.asarray(vector, dtype=np.float64)
-        if x.shape[0] != self.weights.shape[0]:
-            return 0.0
-        return float(1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias))))
-
-    def in_field(self, vector) -> bool:
-        """Whether the probability reaches the threshold."""
-        return self.probability(vector) >= self.threshold
-
-
 def train_field_model(
     examples: dict[str, tuple[list[str], np.ndarray]], threshold: float
-) -> FieldModel | None:
-    """Fit the field classifier on the example sets (`kind -> (texts, vectors)`); None without both."""
-    rows, labels = [], []
-    for kind, (texts, vectors) in examples.items():
-        if kind in FIELD_KINDS + OUTSIDE_KINDS and len(texts):
-            rows.append(np.asarray(vectors, dtype=np.float64))
-            labels.append(np.full(len(texts), 1.0 if kind in FIELD_KINDS else 0.0))
-    fitted = _fit_rows(rows, labels)
-    return FieldModel(*fitted, threshold, trained_on=sum(map(len, labels))) if fitted else None
+) -> LinearModel | None:
+    """Fit the field classifier (the vector alone, no flags) on the example sets."""
+    return train_linear(examples, FIELD_KINDS, OUTSIDE_KINDS, lambda text: (), threshold)
 
 
 def _fit_rows(rows: list[np.ndarray], labels: list[np.ndarray]) -> tuple[np.ndarray, float] | None:

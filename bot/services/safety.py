@@ -62,10 +62,9 @@ class SafetyRules:
         readings = self.readings(question)
         if any(p.search(text) for text in readings for p in self.injection + self.evasion):
             return True
-        for text in readings:
-            for sentence in _SENTENCE_END_RE.split(text):
-                if any(p.search(sentence) for p in self.harmful) and not self._protective(sentence):
-                    return True
+        flags = self._flags(readings)
+        if flags[0]:  # a harmful pattern in a sentence that is not protective
+            return True
         # The embedding cannot read pinyin: its vector means nothing there.
         if (
             self.model is None
@@ -74,15 +73,17 @@ class SafetyRules:
             or looks_like_pinyin(readings[0])
         ):
             return False
-        if self._protective(readings[0]):
+        if flags[2]:  # protective
             return False
-        return self.model.decides(retrieval.vector, self.flags(question))
+        return self.model.decides(retrieval.vector, flags)
 
     def flags(self, question: str) -> tuple[float, float, float]:
         """The pattern features of the classifier: a harmful pattern in a sentence that is not
         protective, a harmful pattern in a protective sentence, a protective pattern anywhere."""
+        return self._flags(self.readings(question))
+
+    def _flags(self, readings: list[str]) -> tuple[float, float, float]:
         unprotected = protected = 0.0
-        readings = self.readings(question)
         for text in readings:
             for sentence in _SENTENCE_END_RE.split(text):
                 if any(p.search(sentence) for p in self.harmful):

@@ -23,15 +23,23 @@ async def running_bot(app, tmp_path, **overrides):
             data_dir=tmp_path, telegram_token=TOKEN, telegram_api_base_url=api.base_url, **overrides
         )
         application = make_application(settings, app)
-        async with application:
+        async with polling(application, post_init=True):
+            yield api, application
+
+
+@asynccontextmanager
+async def polling(application, post_init: bool = False):
+    """`application` initialised, started and polling the fake server until the block ends."""
+    async with application:
+        if post_init:
             await application.post_init(application)
-            await application.start()
-            await application.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield api, application
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
 
 
 @asynccontextmanager
@@ -43,15 +51,8 @@ async def bot_with_answers(app, tmp_path, answers):
         settings = Settings(data_dir=tmp_path, telegram_token=TOKEN, telegram_api_base_url=api.base_url)
         services = make_services(app, settings)
         services.answers = answers(services)
-        application = build_application(TOKEN, api.base_url, services)
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield api, services
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        async with polling(build_application(TOKEN, api.base_url, services)):
+            yield api, services
 
 
 def texts(api, chat_id):
