@@ -49,6 +49,8 @@ from bot.services.classifiers import (
     train_harm_model,
     train_linear,
 )
+from bot.services.image_check import ImageChecker, load_image_rules
+from bot.services.images import ImageReader
 from bot.services.pseudonym import Pseudonymizer, load_pepper
 from bot.services.quiz import QuizBank, load_quiz
 from bot.services.replies import Replies, load_replies
@@ -213,6 +215,12 @@ class App:
     def pseudonymizer(self) -> Pseudonymizer:
         """Pseudonymous ids for logs and counts."""
         return build_pseudonymizer(self.settings)
+
+    @cached_property
+    def image_checker(self) -> ImageChecker:
+        """Pictures: OCR and QR codes, then the checker. The OCR model loads on the first picture."""
+        rules = load_image_rules(self.settings.knowledge_dir, self.settings.prompts_dir)
+        return ImageChecker(ImageReader(self.settings.image_max_bytes), self.checker, rules)
 
     @cached_property
     def stats(self) -> UsageStats:

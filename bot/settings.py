@@ -36,7 +36,9 @@ ENV_VARS: dict[str, str] = {
     "BOT_SCOPE_MIN_MARGIN": "scope_min_margin",
     "TELEGRAM_BOT_TOKEN": "telegram_token",
     "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
+    "TELEGRAM_API_BASE_FILE_URL": "telegram_api_base_file_url",
     "TELEGRAM_PROXY": "telegram_proxy",
+    "BOT_IMAGE_MAX_MB": "image_max_mb",
     "BOT_MODE": "bot_mode",
     "WEBHOOK_URL": "webhook_url",
     "WEBHOOK_SECRET": "webhook_secret",
@@ -57,6 +59,12 @@ ENV_VARS: dict[str, str] = {
     "CHROMA_PORT": "chroma_port",
     "CHROMA_SSL": "chroma_ssl",
 }
+
+
+def file_url_of(base_url: str) -> str:
+    """The Bot API's file URL beside its base URL: https://host/bot -> https://host/file/bot."""
+    base = base_url.rstrip("/")
+    return base.removesuffix("/bot") + "/file/bot"
 
 
 class SettingsError(ValueError):
@@ -91,6 +99,9 @@ class Settings(BaseModel):
     # Telegram (python -m bot telegram). Secrets are SecretStr: never in a repr or log.
     telegram_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    # Where files (pictures sent to the bot) are downloaded from; None follows the base URL:
+    # https://host/bot -> https://host/file/bot (a self-hosted Bot API server, the tests' fake one).
+    telegram_api_base_file_url: str | None = None
     # A proxy for the Bot API and getUpdates (http://, https:// or socks5://host:port); unset,
     # the standard HTTPS_PROXY is honoured.
     telegram_proxy: str | None = None
@@ -98,6 +109,8 @@ class Settings(BaseModel):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     port: int = Field(default=8080, ge=1, le=65535)
+    # Largest picture read (check --image, Telegram photos and image documents), in megabytes.
+    image_max_mb: float = Field(default=10.0, gt=0, le=20)
     # Questions one user may ask per minute, and how long a chat's context lives.
     user_questions_per_minute: int = Field(default=10, ge=1)
     # Updates of any kind (commands, buttons, stickers) one user may send per minute.
@@ -123,6 +136,15 @@ class Settings(BaseModel):
     # None means the SQLite file in the data directory. `/stats` answers these users only.
     stats_database_url: str | None = None
     admin_user_ids: frozenset[int] = frozenset()
+
+    @property
+    def telegram_file_url(self) -> str:
+        """TELEGRAM_API_BASE_FILE_URL, else the file URL beside the Bot API base URL."""
+        return self.telegram_api_base_file_url or file_url_of(self.telegram_api_base_url)
+
+    @property
+    def image_max_bytes(self) -> int:
+        return int(self.image_max_mb * 1_000_000)
 
     @field_validator("embedding_backend")
     @classmethod

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.eval_report import DEV_SET, MESSAGE_SET, REAL_SET
-from bot.adapters.render import plain_answer, plain_check
+from bot.adapters.render import plain_answer, plain_check, plain_image_check
 from bot.adapters.terminal.demo import DemoScriptError
 from bot.app import build_app, build_quiz, index_knowledge, open_store, open_usage_stats
 from bot.core.commands import bot_command
@@ -24,6 +24,7 @@ from bot.data.templates import PromptError
 from bot.retrieval.index import IndexUnavailable, print_progress
 from bot.services.answering import EmptyQuestion
 from bot.services.checking import CheckRulesError
+from bot.services.images import ImageError, decode_image
 from bot.services.llm import ModelUnavailable
 from bot.services.quiz import QuizError
 from bot.services.safety import SafetyRulesError
@@ -99,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("check", help="is this message a scam? warning signs, risk and what to do")
-    p.add_argument("text", nargs="?", help="the message (omit with --jsonl)")
+    p.add_argument("text", nargs="?", help="the message (omit with --jsonl or --image)")
+    p.add_argument("--image", metavar="PATH", help="a screenshot or photo: read its text and QR codes")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--jsonl", action="store_true", help="read messages from standard input, one per line")
     p.add_argument("--lang", choices=("zh", "en"), help="explain in this language")
@@ -219,7 +221,9 @@ def cmd_ask(args, settings: Settings, stdin, stdout) -> int:
 
 
 def cmd_check(args, settings: Settings, stdin, stdout) -> int:
-    """Check one message, or one per line of standard input with --jsonl."""
+    """Check one message, one per line of standard input with --jsonl, or a picture with --image."""
+    if args.image is not None:
+        return check_image(args, settings, stdout)
     if not args.jsonl and (args.text is None or not args.text.strip()):
         print(f'error: the message is empty. Usage: {bot_command("check")} "message text"', file=sys.stderr)
         return EXIT_USAGE
@@ -260,6 +264,38 @@ def _question_of(line: str, key: str = "q") -> str | None:
         if isinstance(data, dict):
             return str(data.get(key) or "")
     return line
+
+
+def check_image(args, settings: Settings, stdout) -> int:
+    """`check --image PATH`: exit 2 with one line for a file that is not a picture we can read."""
+    if args.text or args.jsonl:
+        print("error: --image checks a picture; give no message text or --jsonl with it", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.image)
+    try:
+        if path.stat().st_size > settings.image_max_bytes:
+            raise ImageError("too_large", f"the picture is larger than {settings.image_max_mb:g} MB")
+        data = path.read_bytes()
+        decode_image(data, settings.image_max_bytes)  # before any model loads
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImageError as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    images = build_app(settings, progress=print_progress).image_checker
+    try:
+        result = images.check(data, lang=args.lang)
+    except ImageError as exc:  # OCR missing on this machine
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False), file=stdout)
+        return EXIT_OK
+    if result.risk:
+        print(f"risk: {result.risk.upper()}", file=stdout)
+    print(plain_image_check(result, images.text), file=stdout)
+    return EXIT_OK
 
 
 def cmd_chat(args, settings: Settings, stdin, stdout) -> int:

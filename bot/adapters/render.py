@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bot.services.answering import Answer, SourceRef
 from bot.services.checking import CheckResult
+from bot.services.image_check import ImageCheckResult
 from bot.services.replies import Replies
 
 
@@ -73,3 +74,31 @@ def plain_check(result: CheckResult, resembles: Callable[[str, str], str] | None
         lines.append(resembles(title, source) if resembles else f"resembles: {title} ({source})")
     lines.append(result.advice)
     return "\n".join(lines)
+
+
+def plain_image_check(result: ImageCheckResult, text: Callable[[str, str], str]) -> str:
+    """A picture's check for the terminal: the text read (masked), the signs, each QR code, the advice.
+
+    `text(name, lang)` gives the picture texts (prompts/check.yaml `image:`).
+    """
+    if result.risk is None:
+        return result.advice
+    lang = result.lang
+    parts = []
+    if result.rows:
+        parts.append(text("read_heading", lang) + "\n" + "\n".join(f"  | {row}" for row in result.rows))
+    lines = []
+    if result.check:
+        lines = plain_check(result.check).splitlines()[:-1]  # its advice is replaced by the picture's
+    if lines:
+        parts.append("\n".join(lines))
+    if result.qr:
+        codes = [text("qr_heading", lang)]
+        for code in result.qr:
+            flag = f" [{text('qr_suspicious', lang)}]" if code.suspicious else ""
+            codes.append(f"  ▣ {code.label}{flag}: {code.data}")
+            codes += [f"    ! {sign.label}: “{sign.evidence}”" for sign in code.signs]
+            codes.append(f"    {code.advice}")
+        parts.append("\n".join(codes))
+    parts.append(result.advice)
+    return "\n\n".join(parts)

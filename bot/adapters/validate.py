@@ -18,6 +18,7 @@ from bot.data.knowledge import load_knowledge
 from bot.data.manifest import DATA_FILES
 from bot.retrieval.lexical import lexicon_words
 from bot.services.checking import load_check_rules
+from bot.services.image_check import load_image_rules
 from bot.services.llm.prompts import load_llm_prompts
 from bot.services.replies import load_replies
 from bot.services.safety import load_safety_rules
@@ -43,6 +44,7 @@ def checks(settings: Settings, kb: KnowledgeBase) -> dict[str, Callable[[], str]
             f"{len(load_safety_rules(k / 'harmful_requests.yaml').harmful)} patterns"
         ),
         "checker": lambda: f"scam checker OK: {len(load_check_rules(k, p).signs)} warning signs",
+        "images": lambda: f"picture checks OK: {len(load_image_rules(k, p).kinds)} kinds of QR code",
         "lexicon": lambda: f"lexicon OK: {len(lexicon_words(k / 'lexicon.txt'))} words",
         "quiz": quiz,
         "replies": lambda: f"replies OK: {len(load_replies(p).templates)} templates",

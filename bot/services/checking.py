@@ -279,10 +279,7 @@ class MessageChecker:
                 or (risk == "medium" and probability >= SIGNS_NEED_P)
             )
             risk = "high" if high else "medium" if medium else "low"
-        signs = [
-            Sign(s.id, self.rules.signs[s.id].label[lang], s.evidence, self.rules.signs[s.id].explain[lang])
-            for s in found
-        ]
+        signs = self._labelled(found, lang)
         advice_key = "low_signs" if risk == "low" and signs else risk
         result = CheckResult(risk, score, signs, topic, match, self.rules.advice[advice_key][lang], lang)
         result.probability = probability
@@ -290,6 +287,14 @@ class MessageChecker:
             self._name_scheme(result, retrieval.vector, lang)
         result.latency_ms = (time.perf_counter() - start) * 1000
         return result
+
+    def link_signs(self, link: str, lang: str) -> list[Sign]:
+        """The link rules' signs for one address alone (a QR code's content), labelled in `lang`."""
+        return self._labelled(self._link_signs(mask(clean(link, self.max_chars))), lang)
+
+    def _labelled(self, found: list[Sign], lang: str) -> list[Sign]:
+        rules = self.rules.signs
+        return [Sign(s.id, rules[s.id].label[lang], s.evidence, rules[s.id].explain[lang]) for s in found]
 
     def _name_scheme(self, result: CheckResult, vector: np.ndarray, lang: str) -> None:
         """The scheme of the nearest example, and its entry as the match that has the advice."""

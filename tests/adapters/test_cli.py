@@ -174,3 +174,58 @@ def test_the_terminal_chat_counts_into_the_statistics(app, tmp_path):
     assert summary.total_questions == 1 and summary.days[0].out_of_scope == 1
     assert summary.topics == {"delivery_labels": 1}
     assert "the terminal chat" in format_table(summary)
+
+
+# --- check --image ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def screenshot(tmp_path_factory):
+    """An SMS screenshot of the ETC scam, drawn with the CJK font (.ci/run installs it)."""
+    from tests.support.images import cjk_font_path, png, sms_screenshot
+
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font to draw the screenshot: apt-get install fonts-wqy-microhei")
+    path = tmp_path_factory.mktemp("pictures") / "sms.png"
+    lines = ["【ETC服务】您的ETC卡已失效，", "请登录 etc-renzheng.top 认证，", "逾期停用。客服13812345678"]
+    path.write_bytes(png(sms_screenshot("106928301234", lines)))
+    return path
+
+
+def test_check_image_json_has_the_checker_fields_plus_text_and_qr(env, screenshot):
+    code, out = _run(["check", "--image", str(screenshot), "--json"], env)
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) >= {"risk", "score", "signs", "topic", "match", "advice", "lang", "scheme", "text", "qr"}
+    assert data["risk"] == "high" and "etc-renzheng.top" in data["text"] and data["qr"] == []
+    assert "13812345678" not in out
+
+
+def test_check_image_plain_shows_what_was_read_and_the_verdict(env, screenshot):
+    code, out = _run(["check", "--image", str(screenshot)], env)
+    assert code == 0 and out.startswith("risk: HIGH")
+    assert "图片里的文字" in out and "etc-renzheng.top" in out and "13812345678" not in out
+
+
+@pytest.mark.parametrize("content", [b"not a picture at all", b"", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"])
+def test_check_image_of_a_file_that_is_not_a_picture_is_exit_2_with_one_line(env, tmp_path, capsys, content):
+    path = tmp_path / "notes.png"
+    path.write_bytes(content)
+    code, out = _run(["check", "--image", str(path)], env)
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "notes.png" in err and "Traceback" not in err
+
+
+def test_check_image_of_a_missing_file_or_with_text_too_is_exit_2(env, tmp_path, capsys, screenshot):
+    assert _run(["check", "--image", str(tmp_path / "nowhere.png")], env)[0] == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert _run(["check", "--image", str(screenshot), "some text"], env)[0] == 2
+    assert "--image" in capsys.readouterr().err
+
+
+def test_check_image_too_large_is_refused_before_reading(env, tmp_path, capsys):
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG" + b"\0" * 1_200_000)
+    code, _ = _run(["check", "--image", str(path)], {**env, "BOT_IMAGE_MAX_MB": "1"})
+    assert code == 2 and "larger than 1 MB" in capsys.readouterr().err

@@ -403,6 +403,51 @@ class FakeBotAPI:
         message.update(builders[kind](message.get("from", {}).get("id")))
         return self.inject_update({"channel_post" if chat_type == "channel" else "message": message})
 
+    def picture_message(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        as_document: bool = False,
+        mime_type: str = "image/png",
+        file_name: str = "screenshot.png",
+        caption: str | None = None,
+        chat_type: str = "private",
+        user_id: int | None = None,
+        file_size: int | None = None,
+    ) -> JSONDict:
+        """A user's message carrying the picture `data`, as a photo or as a file (document).
+
+        The bytes are served by getFile and the file URL; `file_size` overrides the size
+        Telegram reports (to test a limit without sending megabytes).
+        """
+        message = self._user_message(chat_id, user_id, "Test", chat_type)
+        file_id = self._register_file(data, mime_type, file_name if as_document else None)
+        if as_document:
+            document = {**self._file_fields(file_id), "file_name": file_name, "mime_type": mime_type}
+            message["document"] = document
+        else:
+            message["photo"] = self._photo_sizes(file_id)
+        if file_size is not None:
+            for item in message.get("photo") or [message.get("document")]:
+                item["file_size"] = file_size
+        if caption is not None:
+            message["caption"] = caption
+            entities = command_entities(caption)
+            if entities:
+                message["caption_entities"] = entities
+        return message
+
+    def inject_picture(self, chat_id: int, data: bytes, reply_text: str | None = None, **options: Any) -> int:
+        """Queue a picture message (see `picture_message`); with `reply_text`, queue instead a text
+        message (a command, say) that replies to the picture."""
+        message = self.picture_message(chat_id, data, **options)
+        if reply_text is None:
+            return self.inject_update({"message": message})
+        return self.inject_message(
+            chat_id, reply_text, chat_type=options.get("chat_type", "private"), reply_to_message=message
+        )
+
     @property
     def pending_updates(self) -> list[JSONDict]:
         """Updates not yet acknowledged by a getUpdates offset."""

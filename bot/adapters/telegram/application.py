@@ -22,12 +22,14 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import admin, ask, browse, check, quiz
+from bot.adapters.telegram.check import CHECK_CAPTION
 from bot.adapters.telegram.context import CONTEXT_TYPES, BotServices
 from bot.adapters.telegram.limits import UserRateLimit
 from bot.adapters.telegram.texts import load_telegram_texts
 from bot.app import build_pseudonymizer, open_usage_stats
 from bot.core.memory import ChatMemory
 from bot.data.templates import PromptError
+from bot.settings import file_url_of
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -52,6 +54,8 @@ def make_services(app: App, settings: Settings | None = None) -> BotServices:
     return BotServices(
         answers=app.answerer,
         checker=app.checker,
+        images=app.image_checker,
+        image_max_bytes=settings.image_max_bytes,
         texts=texts,
         pseudonym=pseudonym,
         memory=ChatMemory(ttl_s=settings.context_ttl_s),
@@ -70,15 +74,18 @@ def build_application(
     services: BotServices,
     concurrent_updates: int = 64,
     proxy: str | None = None,
+    base_file_url: str | None = None,
 ) -> Application:
     """The one function that composes the bot: client settings, handlers and the error handler.
 
-    `proxy` (TELEGRAM_PROXY) carries both the Bot API calls and getUpdates.
+    `proxy` (TELEGRAM_PROXY) carries both the Bot API calls and getUpdates; pictures are
+    downloaded from `base_file_url` (TELEGRAM_API_BASE_FILE_URL), by default beside `base_url`.
     """
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
+        .base_file_url(base_file_url or file_url_of(base_url))
         .context_types(CONTEXT_TYPES)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(concurrent_updates)
@@ -118,6 +125,11 @@ def build_application(
     application.add_handler(CallbackQueryHandler(quiz.quiz_button, pattern=r"^z:"))
     application.add_handler(CallbackQueryHandler(admin.feedback_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(browse.expired_button))
+    # Pictures: a photo or an image file in a private chat is checked; in a group, one whose
+    # caption starts with /check (a reply with /check goes through check_command).
+    picture = (filters.PHOTO | filters.Document.IMAGE) & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(picture & filters.ChatType.PRIVATE, check.picture))
+    application.add_handler(MessageHandler(picture & filters.CaptionRegex(CHECK_CAPTION), check.picture))
     # Messages: a forwarded text is checked, any other text is a question.
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(

@@ -7,6 +7,7 @@ here is written to disk: the bot runs without PTB persistence.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from bot.core.memory import ChatMemory
 from bot.core.text import detect_language
 from bot.services.answering import AnswerService
 from bot.services.checking import MessageChecker
+from bot.services.image_check import ImageChecker
 from bot.services.pseudonym import Pseudonymizer
 from bot.services.quiz import QuizBank, QuizGame
 from bot.services.stats import UsageStats
@@ -76,6 +78,10 @@ class BotServices:
     # of a burst, and "typing…" would only take budget from the answers themselves.
     in_flight: int = 0
     typing_max_in_flight: int = 8
+    # Pictures (photos, image files): checked one at a time, as OCR takes both cores.
+    images: ImageChecker | None = None
+    image_max_bytes: int = 10_000_000
+    picture_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     # Community-worker demo kit: the quiz, usage counts and who may see them.
     quiz: QuizBank | None = None
     stats: UsageStats | None = None

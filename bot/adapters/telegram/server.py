@@ -44,6 +44,7 @@ def make_application(settings: Settings, app: App | None = None) -> Application:
         settings.telegram_api_base_url,
         make_services(app, settings),
         proxy=settings.telegram_proxy,
+        base_file_url=settings.telegram_file_url,
     )
 
 

@@ -15,10 +15,17 @@ from bot.adapters.telegram.html import escape
 from bot.core.knowledge import Entry
 from bot.services.answering import Answer
 from bot.services.checking import CheckResult
+from bot.services.image_check import ImageCheckResult
 
 RISK_MARKERS = {"high": "🔴", "medium": "🟠", "low": "🟢"}
+# The text read from a picture is shown up to this length (it is masked, and the user sent it).
+SHOWN_TEXT_CHARS = 600
 # Telegram cuts long button labels; these keep a title readable.
 BUTTON_CHARS = 60
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def source_html(svc: BotServices, entry: Entry, lang: str) -> str:
@@ -110,10 +117,49 @@ def case_view(svc: BotServices, index: int, lang: str) -> tuple[str, InlineKeybo
 
 def check_html(svc: BotServices, result: CheckResult) -> str:
     """A check result: the risk, each warning sign with its evidence, the scheme it resembles, the advice."""
+    lines = [
+        _risk_line(svc, result.risk, result.lang),
+        *_check_details(svc, result),
+        "",
+        escape(result.advice),
+    ]
+    return "\n".join(lines)
+
+
+def image_check_html(svc: BotServices, result: ImageCheckResult) -> str:
+    """A picture's check: the risk, the text read (masked), its signs, each QR code, the advice."""
+    if result.risk is None:  # nothing read: no verdict
+        return escape(result.advice)
+    lang, images = result.lang, svc.images
+    lines = [_risk_line(svc, result.risk, lang)]
+    if result.rows:
+        read = shorten("\n".join(result.rows), SHOWN_TEXT_CHARS)
+        lines += [
+            "",
+            f"<i>{escape(images.text('read_heading', lang))}</i>",
+            f"<blockquote>{escape(read)}</blockquote>",
+        ]
+    if result.check:
+        lines += _check_details(svc, result.check)
+    if result.qr:
+        lines += ["", f"<b>{escape(images.text('qr_heading', lang))}</b>"]
+        for code in result.qr:
+            flag = f" ⚠️ {escape(images.text('qr_suspicious', lang))}" if code.suspicious else ""
+            lines.append(f"• {escape(code.label)}{flag}: <code>{escape(code.data)}</code>")
+            lines += [f"  – {escape(sign.label)}" for sign in code.signs]
+            lines.append(f"  {escape(code.advice)}")
+    lines += ["", escape(result.advice)]
+    return "\n".join(lines)
+
+
+def _risk_line(svc: BotServices, risk: str, lang: str) -> str:
+    return f"{RISK_MARKERS[risk]} <b>{escape(svc.texts.render('risk_' + risk, lang))}</b>"
+
+
+def _check_details(svc: BotServices, result: CheckResult) -> list[str]:
+    """The signs with their evidence, the scheme and why, the entry the message resembles."""
     lang = result.lang
-    lines = [f"{RISK_MARKERS[result.risk]} <b>{escape(svc.texts.render('risk_' + result.risk, lang))}</b>"]
-    for sign in result.signs:
-        lines.append(f"• {escape(sign.label)}: “{escape(sign.evidence)}”")
+    lines = [f"• {escape(sign.label)}: “{escape(sign.evidence)}”" for sign in result.signs]
     if result.scheme_name:
         lines += ["", f"⚠️ <b>{escape(result.scheme_name)}</b>: {escape(result.scheme_why or '')}"]
     if result.match:
@@ -124,5 +170,4 @@ def check_html(svc: BotServices, result: CheckResult) -> str:
                 escape(svc.texts.render("check_resembles", lang)) + f" <b>{escape(entry.title[lang])}</b>"
             )
             lines.append(source_html(svc, entry, lang))
-    lines += ["", escape(result.advice)]
-    return "\n".join(lines)
+    return lines
