@@ -10,6 +10,7 @@
 # (the index is built there on first start, about 90 seconds).
 # Run the terminal chat:     docker run -it --rm pi-guard-bot chat
 # Ask one question:          docker run --rm pi-guard-bot ask --json "快递单怎么处理"
+# Check a screenshot:        docker run --rm -v "$PWD:/in:ro" pi-guard-bot check --image /in/sms.png
 # Check a configuration:     docker run --rm -e ... pi-guard-bot doctor
 # Several replicas sharing a Chroma server: see docker-compose.yml and the README ("Scaling out").
 
@@ -30,9 +31,10 @@ COPY bot ./bot
 RUN pip install -e '.[postgres,llm]'
 
 # --- runtime stage: no compilers, no pip cache, no tests ---
+# libgl1 and libglib2.0-0: OpenCV (the QR decoder, brought by rapidocr-onnxruntime) loads them.
 FROM python:3.11-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgomp1 \
+    && apt-get install -y --no-install-recommends libgomp1 libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 bot \
     && mkdir -p /data && chown bot:bot /data
@@ -55,7 +57,9 @@ USER bot
 # Build the embedded index (and jieba's compact dictionary) now, so that the
 # container answers from its first second. With CHROMA_HOST set at run time the
 # bot reads the shared server instead and this copy is not used.
-RUN python -m bot validate && python -m bot index && python -m bot ask "构建镜像时的预热问题" > /dev/null
+# `doctor` is not run here (it wants a token); importing the OCR proves OpenCV found its libraries.
+RUN python -m bot validate && python -m bot index && python -m bot ask "构建镜像时的预热问题" > /dev/null \
+    && python -c "import cv2, rapidocr_onnxruntime"
 VOLUME ["/data"]
 EXPOSE 8080
 # Liveness of the webhook server (python's urllib: the slim image has no curl).

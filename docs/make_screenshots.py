@@ -2,11 +2,14 @@
 
     python docs/make_screenshots.py chart      # docs/stats-chart.png
     python docs/make_screenshots.py terminal   # docs/terminal-chat.png (needs tmux and a CJK font)
+    python docs/make_screenshots.py sms        # docs/sms-screenshot-example.png (needs a CJK font)
 
 `chart` fills a temporary statistics database with simulated use: the development questions and
 the checker's sample messages put through the real services, spread over a week with made-up
 user ids, then runs `python -m bot stats --chart`. `terminal` runs a real `python -m bot chat` in
-tmux, types two questions, captures the pane with its colours and draws it with Pillow.
+tmux, types two questions, captures the pane with its colours and draws it with Pillow. `sms`
+draws the top of a phone screenshot of an ETC scam text (tests/support/images.py) for the
+README's `check --image` example.
 """
 
 from __future__ import annotations
@@ -158,5 +161,16 @@ if __name__ == "__main__":
                 "I posted a photo of my boarding pass online, is that a problem?",
             ],
         )
+    elif what == "sms":
+        from tests.support.images import sms_screenshot
+
+        lines = [
+            "【ETC服务】尊敬的用户，您的ETC卡",
+            "已失效，请于今日内登录",
+            "etc-renzheng.top 完成认证，",
+            "逾期将停止使用。",
+        ]
+        picture = sms_screenshot("106928301234", lines).crop((0, 0, 1080, 1000))
+        picture.save(ROOT / "docs" / "sms-screenshot-example.png", optimize=True)
     else:
         sys.exit(__doc__)

@@ -66,6 +66,7 @@ def diagnose(
         check_index,
         check_embedding_model,
         check_llm_endpoint,
+        check_picture_reading,
     ]
     return [check(ctx) for check in checks]
 
@@ -253,6 +254,23 @@ def check_llm_endpoint(ctx: _Context) -> Finding:
             f"start the {provider} server, or correct LLM_BASE_URL (scheme, host and port)",
         )
     return Finding(name, "ok", f"{shown} answers (HTTP {status})")
+
+
+def check_picture_reading(ctx: _Context) -> Finding:
+    """The OCR package and OpenCV import (no model is loaded): screenshots and QR codes can be read."""
+    name = "picture reading"
+    try:
+        import cv2  # noqa: F401  (OpenCV needs libGL and libglib from the system)
+        import rapidocr_onnxruntime  # noqa: F401
+    except ImportError as exc:
+        return Finding(
+            name,
+            "warn",
+            f"screenshots and QR codes cannot be read ({str(exc)[:120]}); text checks still work",
+            "use Python 3.11 or 3.12 (rapidocr-onnxruntime has no wheel for 3.13) and `make install`; "
+            "on a slim Debian, `apt-get install libgl1 libglib2.0-0` for OpenCV",
+        )
+    return Finding(name, "ok", "offline OCR (PP-OCRv4) and the QR decoder are installed")
 
 
 def _without_credentials(url: str) -> str:

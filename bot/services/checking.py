@@ -47,9 +47,14 @@ LEGIT_KINDS = ("legit_message",)
 KNOWN_SCHEME_BONUS = 1
 KNOWN_SCHEME_SIMILARITY = 0.88
 
+# Links, also where Chinese is written right against them ("请登录cmb-jf.top兑换"): a link
+# starts after anything but an ASCII letter, digit or link character, and stops at Chinese.
+_NOT_IN_LINK = "\\s<>\"'，。！？\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _URL_RE = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'，。！？]+|(?<![@\w.-])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?:/[^\s，。]*)?"
-    r"|(?<![@\w.-])[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,12}(?:/[^\s，。！？]*)?",
+    rf"(?:https?://|www\.)[^{_NOT_IN_LINK}]+"
+    rf"|(?<![@a-z0-9_.-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d+)?(?:/[^{_NOT_IN_LINK}]*)?"
+    rf"|(?<![@a-z0-9_.-])[a-z0-9][a-z0-9-]{{0,62}}(?:\.[a-z0-9-]{{1,63}})*\.[a-z]{{2,12}}(?![a-z0-9-])"
+    rf"(?:/[^{_NOT_IN_LINK}]*)?",
     re.IGNORECASE,
 )
 _IP_HOST_RE = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
@@ -327,7 +332,8 @@ class MessageChecker:
         return any(word in before for word in self.rules.negations)
 
     def _link_signs(self, text: str) -> list[Sign]:
-        links = [m.group() for m in _URL_RE.finditer(text) if not m.group()[0].isdigit() or "." in m.group()]
+        links = [m.group().rstrip(",.;:!?)]}'\"") for m in _URL_RE.finditer(text)]
+        links = [link for link in links if not link[0].isdigit() or "." in link]
         links = [link for link in links if _host(link) and not self._official(_host(link))]
         if not links:
             return []

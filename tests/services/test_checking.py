@@ -25,6 +25,9 @@ SIGN_EXAMPLES = [
     ("suspicious_link", "登录 http://203.0.113.7/login 核实"),
     ("suspicious_link", "请访问 icbc-95588.com 办理"),
     ("suspicious_link", "visit secure-bank.xyz to continue"),
+    # Written right against Chinese, as SMS and OCR give it (NFKC turns "，" into ",").
+    ("suspicious_link", "您的积分将于今日清零,请登录cmb-jf.top兑换礼品。"),
+    ("suspicious_link", "点击http://dwz.cn/2wztgb,查看成绩单"),
     ("lure", "您的积分即将清零，请尽快兑换"),
     ("lure", "Your credit limit can be raised to 50,000"),
     ("credential_request", "请回复短信验证码完成认证"),

@@ -18,7 +18,7 @@ def write_small_knowledge(target: Path) -> Path:
     (target / "entries").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "knowledge" / "TOPICS.md", target / "TOPICS.md")
     shutil.copy(REPO_ROOT / "knowledge" / "lexicon.txt", target / "lexicon.txt")
-    for name in ("topics.yaml", "harmful_requests.yaml", "scam_signs.yaml"):
+    for name in ("topics.yaml", "harmful_requests.yaml", "scam_signs.yaml", "qr_codes.yaml"):
         shutil.copy(REPO_ROOT / "knowledge" / name, target / name)
     source = (REPO_ROOT / "knowledge" / "entries" / "fake_sms.yaml").read_text(encoding="utf-8")
     entries = yaml.safe_load(source)[:3]
