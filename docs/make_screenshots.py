@@ -2,7 +2,7 @@
 
     python docs/make_screenshots.py chart      # docs/stats-chart.png
     python docs/make_screenshots.py terminal   # docs/terminal-chat.png (needs tmux and a CJK font)
-    python docs/make_screenshots.py sms        # docs/sms-screenshot-example.png (needs a CJK font)
+    python docs/make_screenshots.py sms        # docs/sms-screenshot-example.png, and the demo's copy
 
 `chart` fills a temporary statistics database with simulated use: the development questions and
 the checker's sample messages put through the real services, spread over a week with made-up
@@ -171,6 +171,10 @@ if __name__ == "__main__":
             "逾期将停止使用。",
         ]
         picture = sms_screenshot("106928301234", lines).crop((0, 0, 1080, 1000))
-        picture.save(ROOT / "docs" / "sms-screenshot-example.png", optimize=True)
+        for out in (
+            ROOT / "docs" / "sms-screenshot-example.png",
+            ROOT / "prompts" / "demo" / "sms-screenshot.png",
+        ):
+            picture.save(out, optimize=True)
     else:
         sys.exit(__doc__)

@@ -329,7 +329,15 @@ def cmd_demo(args, settings: Settings, stdin, stdout) -> int:
     app = build_app(settings, progress=print_progress)
     pause = not args.no_pause and stdin.isatty()
     return run_demo(
-        script, app.answers, app.checker, stdin, stdout, lang=args.lang, pause=pause, stats=app.stats
+        script,
+        app.answers,
+        app.checker,
+        stdin,
+        stdout,
+        lang=args.lang,
+        pause=pause,
+        stats=app.stats,
+        images=app.image_checker,
     )
 
 

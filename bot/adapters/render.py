@@ -76,10 +76,15 @@ def plain_check(result: CheckResult, resembles: Callable[[str, str], str] | None
     return "\n".join(lines)
 
 
-def plain_image_check(result: ImageCheckResult, text: Callable[[str, str], str]) -> str:
+def plain_image_check(
+    result: ImageCheckResult,
+    text: Callable[[str, str], str],
+    resembles: Callable[[str, str], str] | None = None,
+) -> str:
     """A picture's check for the terminal: the text read (masked), the signs, each QR code, the advice.
 
-    `text(name, lang)` gives the picture texts (prompts/check.yaml `image:`).
+    `text(name, lang)` gives the picture texts (prompts/check.yaml `image:`); `resembles` is
+    as for `plain_check`.
     """
     if result.risk is None:
         return result.advice
@@ -89,7 +94,8 @@ def plain_image_check(result: ImageCheckResult, text: Callable[[str, str], str])
         parts.append(text("read_heading", lang) + "\n" + "\n".join(f"  | {row}" for row in result.rows))
     lines = []
     if result.check:
-        lines = plain_check(result.check).splitlines()[:-1]  # its advice is replaced by the picture's
+        # Without its last line, the advice: the picture's advice replaces it.
+        lines = plain_check(result.check, resembles).splitlines()[:-1]
     if lines:
         parts.append("\n".join(lines))
     if result.qr:

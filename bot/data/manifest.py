@@ -44,6 +44,7 @@ DATA_FILES: tuple[DataFile, ...] = (
     DataFile("prompts", "telegram.yaml", "telegram", "Telegram texts, the command menu, /start topics"),
     DataFile("prompts", "llm.yaml", "llm", "the language-model prompts"),
     DataFile("prompts", "demo.yaml", "demo", "the guided demo's script"),
+    DataFile("prompts", "demo/*.png", "demo", "the pictures the demo's check_image steps send"),
 )
 # Files in those folders that are documentation, not data.
 DOCUMENTATION = ("README.md",)

@@ -42,11 +42,14 @@ def _steps(output: str) -> list[str]:
 
 def _check_every_step(output: str, app, lang: str) -> None:
     steps = _steps(output)
-    assert len(steps) == 6
-    credit, checked, delivery, english, outside, harmful = steps
+    assert len(steps) == 7
+    credit, checked, screenshot, delivery, english, outside, harmful = steps
     assert "fake_sms" in credit and "不能点，这是诈骗" in credit and "银行不会发短信链接" in credit
     assert ("风险：HIGH" if lang == "zh" else "risk: HIGH") in checked
     assert "icbc-95588.top" in checked and "110" in checked
+    # The screenshot (prompts/demo/sms-screenshot.png) is read by the real OCR and judged.
+    assert ("风险：HIGH" if lang == "zh" else "risk: HIGH") in screenshot
+    assert "etc-renzheng.top" in screenshot and "ETC" in screenshot
     assert "delivery_labels" in delivery and "面单" in delivery
     assert "Source:" in english  # answered in English, with its source
     out_of_scope = app.replies.render("out_of_scope", "zh", examples="").splitlines()[0]
@@ -65,7 +68,7 @@ def test_demo_runs_straight_through_with_no_pause(env, app):
 def test_demo_does_not_wait_when_standard_input_is_not_a_terminal(env, app):
     output = _play(env, "--lang", "en")  # stdin is /dev/null: no pause, no hang
     _check_every_step(output, app, "en")
-    assert "Step 6/6 · A harmful request" in output and "press Enter" not in output
+    assert "Step 7/7 · A harmful request" in output and "press Enter" not in output
 
 
 def test_pauses_for_enter_between_steps_and_stops_waiting_at_end_of_input(app):
@@ -75,7 +78,7 @@ def test_pauses_for_enter_between_steps_and_stops_waiting_at_end_of_input(app):
     text = out.getvalue()
     # Two Enters answer two pauses; the third pause meets the end of input and the rest plays on.
     assert text.count("(press Enter to continue)") == 3
-    assert len(_steps(text)) == 6
+    assert len(_steps(text)) == 7
 
 
 def test_an_edited_script_with_a_missing_key_names_file_step_and_key(tmp_path):
@@ -92,6 +95,7 @@ def test_an_edited_script_with_a_missing_key_names_file_step_and_key(tmp_path):
     ("change", "expected"),
     [
         (lambda d: d["steps"][0].update(action="dance"), "'action'"),
+        (lambda d: d["steps"][2].update(input="demo/missing.png"), "missing.png does not exist"),
         (lambda d: d["steps"][1]["title"].pop("en"), "has no 'en' text"),
         (lambda d: d.pop("press_enter"), "'press_enter' is missing"),
         (lambda d: d["step_header"].update(zh="第 {step} 步"), "unknown variable"),
@@ -116,7 +120,7 @@ def test_a_broken_script_is_exit_code_2_without_a_traceback(env, tmp_path):
 
 def test_a_follow_up_step_is_read_after_the_last_question(app, tmp_path):
     script = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
-    ask = {k: v for k, v in script["steps"][2].items() if k != "input"}  # the delivery-label step
+    ask = {k: v for k, v in script["steps"][3].items() if k != "input"}  # the delivery-label step
     script["steps"] = [
         {**ask, "input": "快递盒上的面单直接扔掉可以吗？"},
         {**ask, "input": "已经扔掉了，那怎么办？"},

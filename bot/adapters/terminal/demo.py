@@ -11,19 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.adapters.render import plain_answer, plain_check
+from bot.adapters.render import plain_answer, plain_check, plain_image_check
 from bot.adapters.terminal.style import Style
 from bot.data.files import bilingual, read_data_file
 from bot.data.templates import PromptError, Templates, checked_templates
 from bot.services.answering import AnswerService
 from bot.services.checking import MessageChecker
+from bot.services.image_check import ImageChecker
+from bot.services.images import ImageError
 from bot.services.stats import UsageStats
 
-ACTIONS = ("ask", "check")
+# ask: a question; check: a message through the scam checker; check_image: a picture file
+# (a path relative to the script's folder) read and checked as Telegram does with a photo.
+ACTIONS = ("ask", "check", "check_image")
 TEXT_VARIABLES: dict[str, set[str]] = {
     "intro": set(),
     "step_header": {"number", "total", "title"},
     "typed": set(),
+    "sent_picture": set(),
+    "nothing_read": set(),
     "press_enter": set(),
     "outcome_answered": {"topic", "ms"},
     "outcome_out_of_scope": set(),
@@ -46,6 +52,7 @@ class DemoStep:
     say: dict[str, str]
     action: str
     input: str
+    picture: Path | None = None  # check_image: the file `input` names
 
 
 @dataclass(frozen=True)
@@ -81,12 +88,16 @@ def load_demo(path: Path) -> DemoScript:
             raise DemoScriptError(f"{where}: 'action' must be one of {', '.join(ACTIONS)}")
         if not isinstance(raw.get("input"), str) or not raw["input"].strip():
             raise DemoScriptError(f"{where}: 'input' is missing (the text typed to the bot)")
+        picture = path.parent / raw["input"].strip() if raw["action"] == "check_image" else None
+        if picture is not None and not picture.is_file():
+            raise DemoScriptError(f"{where}: the picture {picture} does not exist")
         steps.append(
             DemoStep(
                 title=_bilingual(raw.get("title"), f"{where}: 'title'"),
                 say=_bilingual(raw.get("say"), f"{where}: 'say'"),
                 action=raw["action"],
                 input=raw["input"].strip(),
+                picture=picture,
             )
         )
     return DemoScript(texts, tuple(steps))
@@ -110,6 +121,7 @@ def run_demo(
     lang: str = "zh",
     pause: bool = True,
     stats: UsageStats | None = None,
+    images: ImageChecker | None = None,
 ) -> int:
     """Play every step; with `pause`, wait for Enter between steps (end of input stops waiting).
 
@@ -128,11 +140,14 @@ def run_demo(
         print("\n" + style("━" * 60, "2"), file=stdout)
         print(style(header, "1;34"), file=stdout)
         print(style(step.say[lang], "3"), file=stdout)
-        print(style(f"{script.text('typed', lang)} {step.input}", "1;32"), file=stdout)
+        shown = "sent_picture" if step.picture else "typed"
+        print(style(f"{script.text(shown, lang)} {step.input}", "1;32"), file=stdout)
         print("", file=stdout)
         if step.action == "ask":
             text, previous = _asked(script, answers, step.input, lang, style, previous, stats)
             print(text, file=stdout)
+        elif step.picture is not None:
+            print(_checked_picture(script, images, step.picture, lang, style, stats), file=stdout)
         else:
             print(_checked(script, checker, step.input, lang, style, stats), file=stdout)
     print("\n" + style(script.text("end", lang), "1;36"), file=stdout)
@@ -187,3 +202,31 @@ def _checked(
         )
     )
     return "\n".join(lines)
+
+
+def _checked_picture(
+    script: DemoScript,
+    images: ImageChecker | None,
+    picture: Path,
+    lang: str,
+    style: Style,
+    stats: UsageStats | None = None,
+) -> str:
+    """A picture step: what was read, its signs and codes, the advice; a clear line if it cannot be read."""
+    try:
+        if images is None:
+            raise ImageError("unavailable", "no picture checker")
+        result = images.check(picture.read_bytes(), lang)
+    except (ImageError, OSError):
+        return style(script.text("nothing_read", lang), "33")
+    if result.risk is None:
+        return style(result.advice, "33")
+    if stats is not None:
+        stats.count_check(result.risk, None)
+    colour = {"high": "1;31", "medium": "1;33"}.get(result.risk, "1;32")
+    score = str(result.check.score if result.check else 0)
+    header = style(script.text("risk", lang, risk=result.risk.upper(), score=score), colour)
+    body = plain_image_check(
+        result, images.text, lambda title, source: script.text("resembles", lang, title=title, source=source)
+    )
+    return header + "\n" + body
