@@ -24,11 +24,15 @@ MAX_PIXELS = 40_000_000
 # scrolling screenshot) are read in tiles of at most TILE_RATIO times their width.
 OCR_MAX_SIDE = 1400
 OCR_MIN_WIDTH = 540
+OCR_MAX_UPSCALED = 4000  # a narrow picture is never enlarged past this height
+# A scrolling screenshot is read down to this many tiles (about 8 screens); the rest is not read.
+MAX_TILES = 8
 TILE_RATIO = 2.0
 TILE_OVERLAP = 0.15
 MIN_CONFIDENCE = 0.5
 # QR codes are searched for in a copy of at most this many pixels on its long side.
 QR_SEARCH_SIDE = 1200
+QR_MIN_SIDE = 21
 # Rows further apart than this many line heights are separate paragraphs (two chat bubbles).
 PARAGRAPH_GAP = 0.9
 # Phone status-bar scraps: a clock, a battery level, a network name.
@@ -149,7 +153,11 @@ class ImageReader:
             bgr = np.ascontiguousarray(rgb[:, :, ::-1])
             codes, corners = read_qr_codes(bgr)
             qr_done = time.perf_counter()
-            rows, breaks = _rows(_ocr_boxes(engine, _for_ocr(_without_codes(bgr, corners))))
+            try:
+                rows, breaks = _rows(_ocr_boxes(engine, _for_ocr(_without_codes(bgr, corners))))
+            except Exception as exc:  # the models fail on a shape they cannot take: a reply, not a crash
+                reason = f"the picture could not be read ({type(exc).__name__})"
+                raise ImageError("not_image", reason) from None
         end = time.perf_counter()
         timings = {
             "decode": (decoded - start) * 1000,
@@ -179,11 +187,13 @@ def read_qr_codes(bgr: np.ndarray) -> tuple[list[str], list[np.ndarray]]:
     """
     import cv2
 
+    if min(bgr.shape[:2]) < QR_MIN_SIDE:  # too thin to hold a code (a QR code is 21 modules wide)
+        return [], []
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     long_side = max(gray.shape)
     scale = QR_SEARCH_SIDE / long_side if long_side > QR_SEARCH_SIDE else 3.0 if long_side < 500 else 1.0
     attempts = [(gray, 1.0)]
-    if scale != 1.0:
+    if scale != 1.0 and min(gray.shape) * scale >= QR_MIN_SIDE:
         method = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
         attempts.insert(0, (cv2.resize(gray, None, fx=scale, fy=scale, interpolation=method), scale))
     detector = cv2.QRCodeDetector()
@@ -221,9 +231,9 @@ def _for_ocr(bgr: np.ndarray) -> np.ndarray:
     """A narrow picture (a thumbnail, a cropped line) is enlarged, so small print stays legible."""
     import cv2
 
-    width = bgr.shape[1]
-    if width < OCR_MIN_WIDTH:
-        scale = OCR_MIN_WIDTH / width
+    height, width = bgr.shape[:2]
+    scale = min(OCR_MIN_WIDTH / width, OCR_MAX_UPSCALED / height)
+    if scale > 1:
         return cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return bgr
 
@@ -240,7 +250,7 @@ def _ocr_boxes(engine, bgr: np.ndarray) -> list[tuple[float, float, float, str]]
         starts = [0]
     else:
         step = int(tile * (1 - TILE_OVERLAP))
-        starts = list(range(0, height - int(tile * TILE_OVERLAP), step))
+        starts = list(range(0, height - int(tile * TILE_OVERLAP), step))[:MAX_TILES]
     boxes = []
     for i, top in enumerate(starts):
         own_end = starts[i + 1] if i + 1 < len(starts) else height

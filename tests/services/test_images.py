@@ -238,3 +238,36 @@ def test_checking_text_never_loads_the_ocr(env):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip().splitlines()[-1] == "False"
+
+
+def _saved(mode: str, size: tuple[int, int], fmt: str = "PNG", **options) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _saved("RGB", (1, 1)),
+        _saved("RGB", (1, 5000)),
+        _saved("RGB", (5000, 1)),
+        _saved("L", (300, 300)),
+        _saved("I;16", (300, 300)),
+        _saved("CMYK", (300, 300), "JPEG"),
+        _saved("P", (300, 300), "GIF"),
+        _saved("P", (300, 300), "PNG", transparency=0),
+        _saved("RGB", (300, 300), "WEBP"),
+        _saved("RGB", (300, 300), "BMP"),
+    ],
+    ids=["1x1", "1x5000", "5000x1", "grey", "16-bit", "cmyk-jpeg", "gif", "palette-alpha", "webp", "bmp"],
+)
+def test_odd_shapes_and_modes_give_a_reading_or_a_clear_refusal_never_a_crash(app, data):
+    try:
+        reading = app.image_checker.reader.read(data)
+    except ImageError as exc:
+        assert exc.reason == "not_image" and str(exc)
+    else:
+        assert reading.rows == () and reading.codes == ()
