@@ -199,7 +199,7 @@ class ImageChecker:
         checkable = len(_WORD_CHAR_RE.findall(text)) >= MIN_CHECKED_CHARS
         check = self.checker.check(text, lang) if checkable else None
         text_risk = check.risk if check else None
-        codes = [self._finding(code, lang, text_risk) for code in reading.codes]
+        codes = [self.judge_code(code, lang, text_risk) for code in reading.codes]
         if check is None and not codes:  # nothing, or only a scrap, was read: no verdict
             return ImageCheckResult(
                 None, lang, self.text("nothing_read", lang), timings_ms=reading.timings_ms
@@ -209,7 +209,9 @@ class ImageChecker:
         rows = [mask(row) for row in reading.rows]
         return ImageCheckResult(risk, lang, advice, text, rows, codes, check, timings_ms=reading.timings_ms)
 
-    def _finding(self, content: str, lang: str, text_risk: str | None) -> QRFinding:
+    def judge_code(self, content: str, lang: str, text_risk: str | None = None) -> QRFinding:
+        """One QR code: its kind, and whether it is suspicious by its kind's rule (`text_risk`: the
+        picture's text, for the kinds judged by their context)."""
         kind = self.rules.kind_of(content)
         shown = mask(clean(content, MAX_CODE_CHARS * 4))
         shown = shown if len(shown) <= MAX_CODE_CHARS else shown[: MAX_CODE_CHARS - 1] + "…"

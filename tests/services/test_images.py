@@ -159,7 +159,7 @@ def test_qr_contents_are_sorted_into_kinds(app, content, kind):
     ],
 )
 def test_a_code_s_link_is_judged_by_the_link_rules(app, content, suspicious):
-    finding = app.image_checker._finding(content, "zh", text_risk=None)
+    finding = app.image_checker.judge_code(content, "zh")
     assert finding.kind == "link" and finding.suspicious is suspicious
 
 
