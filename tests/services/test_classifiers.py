@@ -87,3 +87,35 @@ def test_the_classifier_refuses_a_request_no_pattern_matches(app, text):
 def test_victims_are_answered(app, text):
     answer = app.answers.ask(text)
     assert answer.in_scope and not answer.refused
+
+
+def test_no_held_out_or_evaluation_only_message_is_in_the_checker_s_training_data():
+    """The held-out and evaluation-only real messages, and the second set from other sources,
+    never appear (normalised) among the examples the scam classifier learns from."""
+    import json
+    import re
+
+    import yaml
+
+    from bot.settings import REPO_ROOT
+
+    def norm(text: str) -> str:
+        return re.sub(r"\W", "", str(text)).lower()
+
+    knowledge = REPO_ROOT / "knowledge"
+    messages = yaml.safe_load((knowledge / "message_examples.yaml").read_text(encoding="utf-8"))
+    notices = yaml.safe_load((knowledge / "notice_examples.yaml").read_text(encoding="utf-8"))
+    schemes = yaml.safe_load((knowledge / "scam_schemes.yaml").read_text(encoding="utf-8"))["schemes"]
+    trained = {norm(t) for part in ("scam", "legit") for t in messages[part]}
+    trained |= {norm(t) for t in notices["legit"]}
+    trained |= {norm(t) for s in schemes.values() for t in s["examples"]}
+    data = REPO_ROOT / "tests" / "data"
+    kept_out = []
+    for name in ("real_messages.jsonl", "real_messages_new_sources.jsonl"):
+        for line in (data / name).read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["split"] == "holdout" or "evaluation only" in item.get("licence_note", ""):
+                kept_out.append(item)
+    assert len(kept_out) > 300
+    leaked = [item["id"] for item in kept_out if norm(item["text"]) in trained]
+    assert leaked == []
