@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from html import escape
 
 from telegram import Message, Update
 from telegram.constants import ChatType
 
 from bot.adapters.telegram.ask import typing_while
 from bot.adapters.telegram.context import BotContext
+from bot.adapters.telegram.html import escape
 from bot.adapters.telegram.views import check_html, image_check_html
 from bot.core.text import detect_language
 from bot.services.images import ImageError
