@@ -14,6 +14,7 @@ import ctypes
 import io
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,8 +144,6 @@ class ImageReader:
 
     def read(self, data: bytes, max_bytes: int | None = None) -> Reading:
         """The text rows and QR codes of the picture in `data` (`ImageError` if it is none)."""
-        import time
-
         start = time.perf_counter()
         rgb = decode_image(data, max_bytes or self.max_bytes)
         decoded = time.perf_counter()
@@ -172,7 +171,7 @@ def _large_buffers_back_to_the_system() -> None:
 
     The OCR allocates and frees tens of MB per picture; by default glibc raises its
     threshold and keeps such buffers in a heap that only grows. Measured with
-    benchmarks/image_check.py: peak memory 686 MB without this, 554 MB with it, at the
+    benchmarks/image_check.py: peak memory 686 MB without this, 559 MB with it, at the
     same speed. Elsewhere (macOS, musl) there is no mallopt, and nothing changes.
     """
     with contextlib.suppress(OSError, AttributeError):
