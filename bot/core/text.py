@@ -38,6 +38,11 @@ def clean(text: str, max_chars: int = 2000) -> str:
     return _SPACE_RE.sub(" ", "".join(kept)).strip()[:max_chars]
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, the cut marked with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def detect_language(text: str) -> str:
     """'zh' when the text is mainly Chinese (simplified or traditional), else 'en'."""
     han = len(_HAN_RE.findall(text))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.masking import mask
-from bot.core.text import clean, detect_language
+from bot.core.text import clean, detect_language, shorten
 from bot.data.files import read_yaml
 from bot.data.templates import PromptError, checked_templates, read_mapping
 from bot.services.checking import CheckResult, MessageChecker, Sign
@@ -213,8 +213,7 @@ class ImageChecker:
         """One QR code: its kind, and whether it is suspicious by its kind's rule (`text_risk`: the
         picture's text, for the kinds judged by their context)."""
         kind = self.rules.kind_of(content)
-        shown = mask(clean(content, MAX_CODE_CHARS * 4))
-        shown = shown if len(shown) <= MAX_CODE_CHARS else shown[: MAX_CODE_CHARS - 1] + "…"
+        shown = shorten(mask(clean(content, MAX_CODE_CHARS * 4)), MAX_CODE_CHARS)
         signs: list[Sign] = []
         if kind.suspicious == "link":
             signs = self.checker.link_signs(content, lang)

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.adapters.telegram.context import BotServices
 from bot.adapters.telegram.html import escape
 from bot.core.knowledge import Entry
+from bot.core.text import shorten
 from bot.services.answering import Answer
 from bot.services.checking import CheckResult
 from bot.services.image_check import ImageCheckResult
@@ -22,10 +23,6 @@ RISK_MARKERS = {"high": "🔴", "medium": "🟠", "low": "🟢"}
 SHOWN_TEXT_CHARS = 600
 # Telegram cuts long button labels; these keep a title readable.
 BUTTON_CHARS = 60
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def source_html(svc: BotServices, entry: Entry, lang: str) -> str:
