@@ -66,14 +66,18 @@ def plain_check(result: CheckResult, resembles: Callable[[str, str], str] | None
     `resembles(title, source_name)` words the "resembles" line (the demo has its
     own template); by default "resembles: title (source)".
     """
+    return "\n".join([*_check_details(result, resembles), result.advice])
+
+
+def _check_details(result: CheckResult, resembles: Callable[[str, str], str] | None) -> list[str]:
+    """The signs with their evidence, the scheme and why, the entry the message resembles."""
     lines = [f"  ! {sign.label}: “{sign.evidence}”" for sign in result.signs]
     if result.scheme_name:
         lines.append(f"  ⚠ {result.scheme_name}: {result.scheme_why}")
     if result.match:
         title, source = str(result.match["title"]), str(result.match["source"]["name"])
         lines.append(resembles(title, source) if resembles else f"resembles: {title} ({source})")
-    lines.append(result.advice)
-    return "\n".join(lines)
+    return lines
 
 
 def plain_image_check(
@@ -92,10 +96,8 @@ def plain_image_check(
     parts = []
     if result.rows:
         parts.append(text("read_heading", lang) + "\n" + "\n".join(f"  | {row}" for row in result.rows))
-    lines = []
-    if result.check:
-        # Without its last line, the advice: the picture's advice replaces it.
-        lines = plain_check(result.check, resembles).splitlines()[:-1]
+    # The text's signs, scheme and match; its advice gives way to the picture's.
+    lines = _check_details(result.check, resembles) if result.check else []
     if lines:
         parts.append("\n".join(lines))
     if result.qr:
