@@ -72,8 +72,9 @@ async def check_picture(update: Update, context: BotContext, message: Message) -
     file_id, size = found
     images = svc.images
     limit = svc.image_max_bytes
+    limit_mb = f"{limit / 1e6:g}"
     if size is not None and size > limit:
-        await context.send(chat_id, escape(images.text("too_large", reply_lang, limit_mb=f"{limit / 1e6:g}")))
+        await context.send(chat_id, escape(images.text("too_large", reply_lang, limit_mb=limit_mb)))
         return
 
     async def read_and_check():
@@ -85,7 +86,7 @@ async def check_picture(update: Update, context: BotContext, message: Message) -
         result = await typing_while(context, chat_id, svc.typing_every_s, read_and_check())
     except ImageError as exc:
         name = exc.reason if exc.reason in ("too_large", "unavailable") else "not_image"
-        await context.send(chat_id, escape(images.text(name, reply_lang, limit_mb=f"{limit / 1e6:g}")))
+        await context.send(chat_id, escape(images.text(name, reply_lang, limit_mb=limit_mb)))
         logger.info("picture refused chat=%s reason=%s", svc.pseudonym("chat", chat_id), exc.reason)
         return
     logger.info(
