@@ -61,6 +61,7 @@ def main() -> None:
         f"max {max(colds):.2f} s; peak RSS {peak:.0f} MB"
     )
 
+    from benchmarks.timing import milliseconds, summary
     from bot.app import build_app
     from bot.settings import Settings
 
@@ -69,17 +70,11 @@ def main() -> None:
         json.loads(line)["q"] for line in (ROOT / "tests/data/dev_questions.jsonl").open(encoding="utf-8")
     ]
     app.answers.ask(questions[0])
-    latencies = []
-    for q in questions:
-        start = time.perf_counter()
-        app.answers.ask(q)
-        latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
-    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    latencies = milliseconds(app.answers.ask, questions)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"warm ask over {len(latencies)} questions: p50 {statistics.median(latencies):.0f} ms, "
-        f"p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms; peak RSS of this process {rss:.0f} MB"
+        f"warm ask over {len(latencies)} questions: {summary(latencies)};",
+        f"peak RSS of this process {rss:.0f} MB",
     )
 
 

@@ -9,7 +9,6 @@ up), and prints p50, p95 and max of the second pass, and the classifiers' traini
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -19,23 +18,15 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from benchmarks.timing import milliseconds, summary
     from bot.app import build_app
     from bot.settings import Settings
 
     app = build_app(Settings())
     lines = (ROOT / "tests" / "data" / "real_messages.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines if line.strip()]
-    for text in texts:
-        app.checker.check(text)
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        app.checker.check(text)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    p95 = times[int(0.95 * (len(times) - 1))]
-    p50 = statistics.median(times)
-    print(f"messages {len(times)}: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {times[-1]:.0f} ms")
+    milliseconds(app.checker.check, texts)  # warm-up
+    print(f"messages {len(texts)}: {summary(milliseconds(app.checker.check, texts))}")
     start = time.perf_counter()
     from bot.app import train_checker
 

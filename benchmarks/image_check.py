@@ -13,7 +13,6 @@ memory (VmHWM) with the index, the embedding model and the OCR all loaded.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -73,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    from benchmarks.timing import summary
     from bot.app import build_app
     from bot.settings import Settings
 
@@ -92,12 +92,8 @@ def main() -> None:
             result = images.check(picture)
             times.append(result.latency_ms)
             ocr.append(result.timings_ms.get("ocr", 0.0))
-    times.sort()
-    p95 = times[int(0.95 * (len(times) - 1))]
-    print(
-        f"screenshots {len(times)} (1080x2340): p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms, "
-        f"max {times[-1]:.0f} ms; OCR {100 * sum(ocr) / sum(times):.0f}% of it"
-    )
+    share = 100 * sum(ocr) / sum(times)
+    print(f"screenshots {len(times)} (1080x2340): {summary(times)}; OCR {share:.0f}% of it")
     print(f"peak memory with the OCR loaded: {peak_mb():.0f} MB")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import summary  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.retrieval.backends.bundled import BundledE5Embeddings  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -49,11 +49,6 @@ def warm_latencies(settings: Settings, embeddings, questions: list[str]) -> tupl
         latencies.append((time.perf_counter() - start) * 1000)
         firsts.append((answer.in_scope, answer.refused, answer.sources[0].id if answer.sources else None))
     return sorted(latencies), firsts
-
-
-def summary(latencies: list[float]) -> str:
-    p95 = latencies[int(0.95 * (len(latencies) - 1))]
-    return f"p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms"
 
 
 def _status(url: str) -> int:
