@@ -27,6 +27,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1104,3 +1105,19 @@ class FakeBotAPI:
         fields = self._file_fields(file_id)
         small = {**fields, "file_unique_id": f"{fields['file_unique_id']}-s", "width": 90, "height": 90}
         return [small, {**fields, "width": 800, "height": 800}]
+
+
+@asynccontextmanager
+async def polling(application, post_init: bool = False):
+    """A python-telegram-bot `application` initialised, started and polling the fake server until
+    the block ends, then stopped cleanly; `post_init` runs the application's post_init hook."""
+    async with application:
+        if post_init:
+            await application.post_init(application)
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 from bot.adapters.telegram.server import make_application
 from bot.settings import Settings
-from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI, polling
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz"
 
@@ -25,21 +25,6 @@ async def running_bot(app, tmp_path, **overrides):
         application = make_application(settings, app)
         async with polling(application, post_init=True):
             yield api, application
-
-
-@asynccontextmanager
-async def polling(application, post_init: bool = False):
-    """`application` initialised, started and polling the fake server until the block ends."""
-    async with application:
-        if post_init:
-            await application.post_init(application)
-        await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 @asynccontextmanager

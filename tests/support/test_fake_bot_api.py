@@ -7,10 +7,8 @@ the PTB Application always share the test's event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -27,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI, polling
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuvwxyz"
 CHAT = 4242
@@ -71,19 +69,6 @@ def build_app(api: FakeBotAPI, rate_limiter: AIORateLimiter | None = None) -> tu
 
     app.add_error_handler(collect_error)
     return app, errors
-
-
-@contextlib.asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[Application]:
-    """Run ``app`` in polling mode for the duration of the block, then stop it cleanly."""
-    async with app:
-        await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
 
 
 def free_port() -> int:
