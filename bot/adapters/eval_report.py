@@ -53,7 +53,7 @@ def report(args, app, stdout: TextIO) -> int:
         _print_table(table, stdout)
     if args.fusion:
         print("\nfusion (in-scope questions, all languages):", file=stdout)
-        for mode in ("dense", "lexical", "rrf", "hybrid"):
+        for mode in ("dense", "lexical", "centroid", "rrf", "hybrid"):
             app.retriever.fusion = mode
             m = evaluation.metrics(evaluation.run(app.answers, items))
             print(

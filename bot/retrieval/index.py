@@ -276,6 +276,16 @@ class Index:
             return np.zeros((0, 0), dtype=np.float32)
         return np.asarray(vectors, dtype=np.float32)
 
+    def entry_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every entry's stored vectors (its passage and example questions), with the entry of each row."""
+        if self._store is None:
+            self._store = self._open(create=False)
+        got = self._store.get(where={"role": {"$in": list(ENTRY_ROLES)}}, include=["embeddings", "metadatas"])
+        vectors = got.get("embeddings")
+        if vectors is None or len(vectors) == 0:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [m["entry_id"] for m in got["metadatas"]], np.asarray(vectors, dtype=np.float32)
+
     def examples(self, role: str) -> tuple[list[str], np.ndarray]:
         """The stored texts of one role and their vectors, row for row (to train on them)."""
         if self._store is None:

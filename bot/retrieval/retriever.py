@@ -1,7 +1,18 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) evidence fused per entry."""
+"""Hybrid retrieval: dense (Chroma), centroid and lexical (BM25) evidence fused per entry.
+
+Dense evidence is the nearest of an entry's vectors (its passage or one example question);
+centroid evidence is the similarity to the mean of all of them, which stands for what the
+entry is about as a whole. A long story that shares a surface word with one example question
+("快递", "银行卡") is pulled to that entry by the nearest vector, and toward the entry about
+its actual ask by the centroid. The centroid's weight (`CENTROID_WEIGHT`) was chosen on the
+development part of tests/data/real_questions.jsonl, where retrieval alone put an acceptable
+entry first for 0.355 of the answerable questions with dense and lexical evidence, and for
+0.476 with the centroid at weight 2 (0.468 to 0.476 for weights 1.5 to 4).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +24,9 @@ from bot.core.text import to_simplified
 from bot.retrieval.index import Index
 from bot.retrieval.lexical import LexicalIndex
 
-Fusion = Literal["hybrid", "dense", "lexical", "rrf"]
+Fusion = Literal["hybrid", "dense", "lexical", "rrf", "centroid"]
+# The weight of centroid evidence against the nearest vector's (1) in the hybrid score.
+CENTROID_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,7 @@ class Hit:
     score: float  # the fused score that orders the hits
     dense: float  # best cosine similarity of any of the entry's vectors
     lexical: float  # BM25 score over the best possible for this question, 0..1
+    centroid: float = 0.0  # cosine similarity to the mean of the entry's vectors
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,22 @@ class Retrieval:
         """The best hit, if any."""
         return self.hits[0] if self.hits else None
 
+    @property
+    def strongest(self) -> Hit | None:
+        """The best hit with the strongest dense and lexical evidence of any hit, if any.
+
+        Whether a question is in the field at all does not hang on which entry ranks first:
+        the centroid may rank first an entry whose nearest vector is a little further away
+        than another hit's.
+        """
+        if not self.hits:
+            return None
+        return dataclasses.replace(
+            self.hits[0],
+            dense=max(h.dense for h in self.hits),
+            lexical=max(h.lexical for h in self.hits),
+        )
+
     def anchor(self, kind: str) -> float:
         """Similarity of the nearest example of `kind`."""
         return self.anchors.get(kind, 0.0)
@@ -59,6 +89,7 @@ class Retriever:
         fusion: Fusion = "hybrid",
         lexical_weight: float = 0.25,
         dense_k: int = 40,
+        centroid_weight: float = CENTROID_WEIGHT,
     ):
         self._kb = kb
         self._index = index
@@ -67,7 +98,9 @@ class Retriever:
         self.fusion = fusion
         self.lexical_weight = lexical_weight
         self._dense_k = dense_k
+        self.centroid_weight = centroid_weight
         self._anchors: dict[str, np.ndarray] | None = None
+        self._centroids: tuple[list[str], np.ndarray] | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -80,14 +113,14 @@ class Retriever:
         vector = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
         dense, anchors = self._dense_scores(vector)
         lexical = self._lexical.relative_scores(query)
+        centroid = self._centroid_scores(vector)
         floor = min(dense.values(), default=0.0)
-        candidates = set(dense) | set(lexical)
-        fused = self._fuse(candidates, dense, lexical, floor)
+        candidates = (set(dense) | set(lexical) | set(centroid)) & set(self._kb.entries)
+        fused = self._fuse(candidates, dense, lexical, centroid, floor)
         ranked = sorted(candidates, key=lambda e: fused[e], reverse=True)[:k]
         hits = [
-            Hit(self._kb.entries[e], fused[e], dense.get(e, floor), lexical.get(e, 0.0))
+            Hit(self._kb.entries[e], fused[e], dense.get(e, floor), lexical.get(e, 0.0), centroid.get(e, 0.0))
             for e in ranked
-            if e in self._kb.entries
         ]
         return Retrieval(hits, anchors, vector)
 
@@ -109,18 +142,45 @@ class Retriever:
             self._anchors = {kind: self._index.vectors(kind) for kind in self._kb.anchors}
         return self._anchors
 
-    def _fuse(self, candidates, dense, lexical, floor) -> dict[str, float]:
+    def _centroid_scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Similarity of the question to the mean vector of every entry."""
+        if self._centroids is None:
+            self._centroids = _centroids(*self._index.entry_vectors())
+        ids, matrix = self._centroids
+        if not ids:
+            return {}
+        return dict(zip(ids, (matrix @ vector).tolist(), strict=True))
+
+    def _fuse(self, candidates, dense, lexical, centroid, floor) -> dict[str, float]:
         match self.fusion:
             case "dense":
                 return {e: dense.get(e, floor) for e in candidates}
             case "lexical":
                 return {e: lexical.get(e, 0.0) + 1e-6 * dense.get(e, floor) for e in candidates}
+            case "centroid":
+                return {e: centroid.get(e, 0.0) for e in candidates}
             case "rrf":
                 return _reciprocal_rank(candidates, dense, lexical)
             case _:
+                # Divided by the weights' sum, a perfect match still scores about 1.
+                lw, cw = self.lexical_weight, self.centroid_weight
                 return {
-                    e: dense.get(e, floor) + self.lexical_weight * lexical.get(e, 0.0) for e in candidates
+                    e: (dense.get(e, floor) + lw * lexical.get(e, 0.0) + cw * centroid.get(e, 0.0)) / (1 + cw)
+                    for e in candidates
                 }
+
+
+def _centroids(entry_ids: list[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Each entry's mean vector, normalised (rows in the order of the returned ids)."""
+    rows: dict[str, list[np.ndarray]] = {}
+    for entry_id, row in zip(entry_ids, vectors, strict=True):
+        rows.setdefault(entry_id, []).append(row)
+    ids = sorted(rows)
+    if not ids:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    means = np.vstack([np.mean(rows[e], axis=0) for e in ids]).astype(np.float32)
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    return ids, means
 
 
 def _reciprocal_rank(candidates, dense, lexical, k: int = 60) -> dict[str, float]:

@@ -56,12 +56,13 @@ class EmptyQuestion(ValueError):
 
 @dataclass(frozen=True)
 class ScopeRule:
-    """A question is in scope when the best entry's evidence is strong enough.
+    """A question is in scope when the evidence of the entries found is strong enough.
 
-    `min_dense` is the cosine similarity of the best entry's nearest vector;
-    `min_lexical` is its BM25 score relative to a perfect match; either may
+    The answering service passes `Retrieval.strongest`: the best entry carrying the
+    strongest evidence of any entry found. `min_dense` is the cosine similarity of the
+    nearest vector; `min_lexical` is the BM25 score relative to a perfect match; either may
     carry the question. `min_margin` is how much closer the question must be to
-    that entry than to the nearest out-of-scope example (knowledge/out_of_scope.yaml),
+    the entries than to the nearest out-of-scope example (knowledge/out_of_scope.yaml),
     which is what separates "how do I renew my passport" from "my passport
     number leaked". All three are calibrated on the development set with
     `python -m bot eval --calibrate`. Failing them, the field classifier
@@ -88,7 +89,7 @@ class ScopeRule:
         surely outside the field: "怎么做红烧肉？" is a new question, not a follow-up."""
         if retrieval.best is None:
             return True
-        if retrieval.anchor("outside") < retrieval.best.dense:
+        if retrieval.anchor("outside") < retrieval.strongest.dense:
             return False
         if self.field_model is None or retrieval.vector is None:
             return True
@@ -235,7 +236,7 @@ class AnswerService:
             if self.safety.is_override_attempt(text):
                 return self._override(text, lang)
             return self._refusal(text, lang)
-        if self.scope.in_scope(retrieval.best, retrieval.anchor("outside"), retrieval.vector):
+        if self.scope.in_scope(retrieval.strongest, retrieval.anchor("outside"), retrieval.vector):
             return self._from_hits(text, lang, retrieval)
         return self._out_of_scope(text, lang)
 

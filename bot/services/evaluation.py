@@ -135,7 +135,7 @@ def calibrate(
 
 
 def _answers(rule: ScopeRule, retrieval: Retrieval) -> bool:
-    return rule.in_scope(retrieval.best, retrieval.anchor("outside"))
+    return rule.in_scope(retrieval.strongest, retrieval.anchor("outside"))
 
 
 def misses(outcomes: list[Outcome]) -> list[str]:

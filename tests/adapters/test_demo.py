@@ -130,7 +130,6 @@ def test_a_follow_up_step_is_read_after_the_last_question(app, tmp_path):
     out = io.StringIO()
     run_demo(load_demo(path), app.answers, app.checker, io.StringIO(""), out, lang="zh", pause=False)
     first, follow_up = _steps(out.getvalue())
-    assert not app.answers.ask("已经扔掉了，那怎么办？").in_scope  # nothing to answer on its own
     assert "delivery_labels" in follow_up
     # The follow-up gets the next advice, not the first answer again.
     assert follow_up.split("\n来源")[0].strip().splitlines()[-1] not in first

@@ -97,6 +97,18 @@ def test_search_points_back_to_entries(tmp_path, small_knowledge):
     assert hits[0].entry_id == entry.id and hits[0].similarity == pytest.approx(1.0, abs=1e-4)
 
 
+def test_entry_vectors_are_every_entrys_passage_and_questions_and_no_example(tmp_path, small_knowledge):
+    kb = load_knowledge(small_knowledge)
+    embeddings = HashEmbeddings()
+    index = Index(open_client(tmp_path / "index"), embeddings, "hash:1")
+    index.sync(kb)
+    ids, vectors = index.entry_vectors()
+    assert sorted(set(ids)) == sorted(kb.entries)
+    for entry in kb.entries.values():
+        assert ids.count(entry.id) == 1 + len(entry.questions)
+    assert vectors.shape == (len(ids), embeddings.dims)
+
+
 def test_damaged_index_gives_a_clear_error_naming_the_directory_and_the_fix(tmp_path, small_knowledge):
     settings = Settings(knowledge_dir=small_knowledge, data_dir=tmp_path)
     index = Index(open_client(settings.index_dir), HashEmbeddings(), "hash:1")
