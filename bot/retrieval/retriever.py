@@ -170,6 +170,29 @@ class Retriever:
                 }
 
 
+def merged(alone: Retrieval, together: Retrieval, k: int, skip: str | None = None) -> Retrieval:
+    """The hits of a follow-up ranked by their score alone plus their score after the last question.
+
+    An entry missing from one list counts that list's lowest score; `skip` (the
+    entry that answered the last question) is left out. The evidence (anchors,
+    vector) is the follow-up read together with the last question.
+    """
+    best: dict[str, Hit] = {}
+    totals: dict[str, float] = {}
+    floors = [min((h.score for h in r.hits), default=0.0) for r in (alone, together)]
+    ids = {h.entry.id for r in (alone, together) for h in r.hits} - {skip}
+    for retrieval, floor in zip((alone, together), floors, strict=True):
+        scores = {h.entry.id: h for h in retrieval.hits}
+        for entry_id in ids:
+            hit = scores.get(entry_id)
+            totals[entry_id] = totals.get(entry_id, 0.0) + (hit.score if hit else floor)
+            if hit and (entry_id not in best or hit.dense > best[entry_id].dense):
+                best[entry_id] = hit
+    ranked = sorted(ids, key=lambda e: totals[e], reverse=True)[:k]
+    hits = [dataclasses.replace(best[e], score=totals[e] / 2) for e in ranked]
+    return Retrieval(hits, together.anchors, together.vector)
+
+
 def _centroids(entry_ids: list[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Each entry's mean vector, normalised (rows in the order of the returned ids)."""
     rows: dict[str, list[np.ndarray]] = {}

@@ -22,8 +22,9 @@ from bot.core.text import (
     to_traditional,
     traditional_variant,
 )
-from bot.retrieval.retriever import Hit, Retrieval, Retriever
+from bot.retrieval.retriever import Hit, Retrieval, Retriever, merged
 from bot.services.classifiers import LinearModel
+from bot.services.regions import OUTSIDE_MAINLAND_ENTRY, asks_from_abroad, mainland_numbers
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
 from bot.services.small_talk import SmallTalk
@@ -37,9 +38,6 @@ _ASKS_FOR_CASE_RE = re.compile(
     r"|\b(cases?|court|convicted|sentenced|examples?|real[- ]life)\b",
     re.IGNORECASE,
 )
-# Hotlines of mainland China that do not work elsewhere.
-_MAINLAND_NUMBER_RE = re.compile(r"(?<!\d)(110|96110|12321|12315|12377|12378|12381|12300|12345)(?!\d)")
-OUTSIDE_MAINLAND_ENTRY = "outside-mainland-where-to-report-fraud"
 # Below this field probability, a short message nearer the out-of-scope examples stands alone.
 PLAINLY_OUTSIDE = 0.05
 # What is left of a follow-up without these carries something new ("已经扔掉了").
@@ -206,6 +204,8 @@ class AnswerService:
             answer = self._decide(text, search, lang, context if _short(text) else None)
             if context and not answer.in_scope and not answer.refused and not _short(text):
                 answer = self._decide(text, f"{context} {search}", lang)
+            if answer.in_scope and not answer.refused and asks_from_abroad(text):
+                answer = self._local_channels(answer, lang)
             if answer.in_scope and not answer.refused and (lang == "en" or traditional):
                 answer.region_note = self._region_note(answer, lang)
             if not answer.in_scope and not answer.refused and looks_like_pinyin(text):
@@ -231,7 +231,7 @@ class AnswerService:
             new = _BARE_FOLLOW_UP_RE.sub("", text)
             answered = self.retriever.retrieve(context, k=1).best if new else None
             together = self.retriever.retrieve(f"{context} {search_text}", k=2 * k)
-            retrieval = _merged(retrieval, together, k, skip=answered.entry.id if answered else None)
+            retrieval = merged(retrieval, together, k, skip=answered.entry.id if answered else None)
         if self.safety.is_harmful(text, retrieval):
             if self.safety.is_override_attempt(text):
                 return self._override(text, lang)
@@ -283,9 +283,28 @@ class AnswerService:
         citing = citing or [e for e in self.kb.entries.values() if found.id in e.cases]
         return citing[0] if citing else found
 
+    def _local_channels(self, answer: Answer, lang: str) -> Answer:
+        """For an asker who lives outside mainland China, an answer built on mainland numbers gives
+        way to the local channels, and is shown under them (bot/services/regions.py)."""
+        outside = self.kb.entries.get(OUTSIDE_MAINLAND_ENTRY)
+        found = answer.sources[0] if answer.sources else None
+        if outside is None or found is None or found.id == outside.id or not mainland_numbers(answer.answer):
+            return answer
+        ref = _source_ref(outside, lang, found.score)
+        related = [Related(found.id, found.title), *(r for r in answer.related if r.id != outside.id)]
+        return dataclasses.replace(
+            answer,
+            answer=outside.answer[lang],
+            topic=outside.topic,
+            sources=[ref],
+            related=related[:MAX_RELATED],
+            evidence=[ref, *answer.evidence],
+            case=None,
+        )
+
     def _region_note(self, answer: Answer, lang: str) -> str | None:
         """The outside-mainland note when the answer names mainland-only numbers."""
-        numbers = list(dict.fromkeys(_MAINLAND_NUMBER_RE.findall(answer.answer)))
+        numbers = mainland_numbers(answer.answer)
         if not numbers or (answer.sources and answer.sources[0].id == OUTSIDE_MAINLAND_ENTRY):
             return None
         joined = "、".join(numbers) if lang == "zh" else ", ".join(numbers)
@@ -344,29 +363,6 @@ def _short(text: str) -> bool:
     if detect_language(text) == "zh":
         return len(text) <= 12
     return len(text.split()) <= 6
-
-
-def _merged(alone: Retrieval, together: Retrieval, k: int, skip: str | None = None) -> Retrieval:
-    """The hits of a follow-up ranked by their score alone plus their score after the last question.
-
-    An entry missing from one list counts that list's lowest score; `skip` (the
-    entry that answered the last question) is left out. The evidence (anchors,
-    vector) is the follow-up read together with the last question.
-    """
-    best: dict[str, Hit] = {}
-    totals: dict[str, float] = {}
-    floors = [min((h.score for h in r.hits), default=0.0) for r in (alone, together)]
-    ids = {h.entry.id for r in (alone, together) for h in r.hits} - {skip}
-    for retrieval, floor in zip((alone, together), floors, strict=True):
-        scores = {h.entry.id: h for h in retrieval.hits}
-        for entry_id in ids:
-            hit = scores.get(entry_id)
-            totals[entry_id] = totals.get(entry_id, 0.0) + (hit.score if hit else floor)
-            if hit and (entry_id not in best or hit.dense > best[entry_id].dense):
-                best[entry_id] = hit
-    ranked = sorted(ids, key=lambda e: totals[e], reverse=True)[:k]
-    hits = [dataclasses.replace(best[e], score=totals[e] / 2) for e in ranked]
-    return Retrieval(hits, together.anchors, together.vector)
 
 
 def _in_traditional(answer: Answer, variant: str) -> None:

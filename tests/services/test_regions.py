@@ -1,0 +1,65 @@
+"""Askers outside mainland China get local channels, not 110 and 12321."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.regions import OUTSIDE_MAINLAND_ENTRY, asks_from_abroad, mainland_numbers
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Someone used my Social Security number to open credit cards in my name",
+        "My mum sent £2,430 to a WhatsApp number pretending to be my brother",
+        "I live in Canada and my father keeps getting scam calls",
+        "The U.S. embassy website says to report it, but where?",
+        "我在澳洲读书，最近个人信息好像被人拿去办了东西",
+        "人在香港，收到詐騙短信怎麼辦",
+    ],
+)
+def test_signs_that_the_asker_lives_abroad(question):
+    assert asks_from_abroad(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can you help us? My mother gave her ID number to a caller",  # "us" is a pronoun
+        "香港的公司打电话说我涉嫌洗钱，是真的吗",  # a mainland asker named a place
+        "美国总统都被泄露过信息吗",
+        "my bank card was stolen, what do I do?",
+        "快递面单怎么处理",
+    ],
+)
+def test_no_sign_of_living_abroad(question):
+    assert not asks_from_abroad(question)
+
+
+def test_mainland_numbers_are_found_once_each_and_not_inside_longer_numbers():
+    assert mainland_numbers("拨打110，或96110；再打110。电话 0300 123 2040、1101") == ["110", "96110"]
+
+
+def test_an_asker_abroad_gets_local_channels_first_and_the_mainland_advice_as_see_also(app):
+    question = (
+        "My mother's identity has been stolen. She gave a caller her Social Security number and "
+        "bank details, and now someone opened a credit card in her name. What should we do?"
+    )
+    alone = app.answers.ask(question.replace("Social Security", "ID"))
+    answer = app.answers.ask(question)
+    assert answer.sources[0].id == OUTSIDE_MAINLAND_ENTRY
+    assert "IdentityTheft.gov" in answer.answer and answer.region_note is None
+    assert alone.sources[0].id != OUTSIDE_MAINLAND_ENTRY and mainland_numbers(alone.answer)
+    assert answer.related[0].id == alone.sources[0].id
+
+
+def test_an_answer_abroad_without_mainland_numbers_stays(app):
+    answer = app.answers.ask("I live in Canada. How do I destroy the shipping labels on my parcels?")
+    assert answer.sources[0].topic == "delivery_labels" and not mainland_numbers(answer.answer)
+
+
+def test_an_english_answer_naming_mainland_numbers_carries_the_local_note(app):
+    answer = app.answers.ask("I clicked a link in a fake bank text and entered my card number, what now?")
+    assert answer.in_scope and answer.sources[0].id != OUTSIDE_MAINLAND_ENTRY
+    numbers = mainland_numbers(answer.answer)
+    assert numbers and all(n in answer.region_note for n in numbers) and "18222" in answer.region_note
