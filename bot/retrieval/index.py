@@ -268,33 +268,27 @@ class Index:
 
     def vectors(self, role: str) -> np.ndarray:
         """All stored vectors of one role, as rows (for small sets compared in memory)."""
-        if self._store is None:
-            self._store = self._open(create=False)
-        got = self._store.get(where={"role": role}, include=["embeddings"])
-        vectors = got.get("embeddings")
-        if vectors is None or len(vectors) == 0:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.asarray(vectors, dtype=np.float32)
+        return self._rows({"role": role})[1]
 
     def entry_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every entry's stored vectors (its passage and example questions), with the entry of each row."""
-        if self._store is None:
-            self._store = self._open(create=False)
-        got = self._store.get(where={"role": {"$in": list(ENTRY_ROLES)}}, include=["embeddings", "metadatas"])
-        vectors = got.get("embeddings")
-        if vectors is None or len(vectors) == 0:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        return [m["entry_id"] for m in got["metadatas"]], np.asarray(vectors, dtype=np.float32)
+        metadatas, vectors = self._rows({"role": {"$in": list(ENTRY_ROLES)}}, "metadatas")
+        return [m["entry_id"] for m in metadatas], vectors
 
     def examples(self, role: str) -> tuple[list[str], np.ndarray]:
         """The stored texts of one role and their vectors, row for row (to train on them)."""
+        return self._rows({"role": role}, "documents")
+
+    def _rows(self, where: dict, extra: str | None = None) -> tuple[list, np.ndarray]:
+        """The stored vectors that match `where`, as rows, and their `extra` field ("documents" or
+        "metadatas") row for row; an empty list and an empty matrix when none match."""
         if self._store is None:
             self._store = self._open(create=False)
-        got = self._store.get(where={"role": role}, include=["embeddings", "documents"])
+        got = self._store.get(where=where, include=["embeddings", *([extra] if extra else [])])
         vectors = got.get("embeddings")
         if vectors is None or len(vectors) == 0:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return list(got["documents"]), np.asarray(vectors, dtype=np.float32)
+        return (list(got[extra]) if extra else []), np.asarray(vectors, dtype=np.float32)
 
     @staticmethod
     def _stored_hashes(store: Chroma) -> dict[str, tuple[str, list[str]]]:
