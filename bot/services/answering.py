@@ -138,6 +138,8 @@ class Answer:
     small_talk: str | None = None
     # True when a language model wrote `answer` from the cited `sources` (bot/services/llm/grounded.py).
     generated: bool = False
+    # True when the question was read as a follow-up of the chat's previous one (`ask(previous=...)`).
+    follow_up: bool = False
     # The in-scope entries behind an answer, best first (the source, then the "see also"
     # ones), with their scores: what a language model may ground on. Not in the JSON.
     evidence: list[SourceRef] = field(default_factory=list, repr=False)
@@ -204,6 +206,7 @@ class AnswerService:
             answer = self._decide(text, search, lang, context if _short(text) else None)
             if context and not answer.in_scope and not answer.refused and not _short(text):
                 answer = self._decide(text, f"{context} {search}", lang)
+                answer.follow_up = answer.in_scope and not answer.refused
             if answer.in_scope and not answer.refused and asks_from_abroad(text):
                 answer = self._local_channels(answer, lang)
             if answer.in_scope and not answer.refused and (lang == "en" or traditional):
@@ -222,6 +225,7 @@ class AnswerService:
     def _decide(self, text: str, search_text: str, lang: str, context: str | None = None) -> Answer:
         k = 1 + MAX_RELATED + 2
         retrieval = self.retriever.retrieve(search_text, k=k)
+        alone = retrieval
         if context is not None and not self.scope.plainly_outside(retrieval):
             # A follow-up: what answers both it alone and it after the last question
             # ("老是收到垃圾短信" + "能举报吗" is 12321, not any reporting hotline).
@@ -232,12 +236,20 @@ class AnswerService:
             answered = self.retriever.retrieve(context, k=1).best if new else None
             together = self.retriever.retrieve(f"{context} {search_text}", k=2 * k)
             retrieval = merged(retrieval, together, k, skip=answered.entry.id if answered else None)
+        else:
+            together = None
         if self.safety.is_harmful(text, retrieval):
             if self.safety.is_override_attempt(text):
                 return self._override(text, lang)
             return self._refusal(text, lang)
-        if self.scope.in_scope(retrieval.strongest, retrieval.anchor("outside"), retrieval.vector):
-            return self._from_hits(text, lang, retrieval)
+        if self.scope.in_scope(retrieval.strongest, retrieval.anchor("outside"), retrieval.vector) or (
+            # The thread was answered; a short follow-up nearer an entry than any out-of-scope
+            # example goes on with it: "我爸妈呢" after the delivery labels ("那股票呢" does not).
+            together is not None and alone.anchor("outside") < alone.strongest.dense
+        ):
+            answer = self._from_hits(text, lang, retrieval)
+            answer.follow_up = together is not None
+            return answer
         return self._out_of_scope(text, lang)
 
     def empty_reply(self, lang: str = "zh") -> str:

@@ -129,6 +129,8 @@ def test_chat_reads_a_follow_up_after_the_last_question(app):
     [
         ("老是收到垃圾短信", "能举报吗", lambda a: "12321" in a.answer),
         ("怎么防止个人信息泄露", "我爸妈呢", lambda a: a.sources[0].id == "elderly-family-protection-advice"),
+        # Alone nearer the family advice than any out-of-scope example, the thread in scope.
+        ("快递面单怎么处理", "我爸妈呢", lambda a: a.sources[0].id == "elderly-family-protection-advice"),
     ],
 )
 def test_follow_ups_resolve_against_the_last_question(app, previous, follow_up, found):
@@ -140,6 +142,29 @@ def test_follow_ups_resolve_against_the_last_question(app, previous, follow_up, 
     out = io.StringIO()
     assert run_chat(app.answers, io.StringIO(f"{previous}\n{follow_up}\n/quit\n"), out) == 0
     assert answer.answer.splitlines()[0] in out.getvalue()
+
+
+def test_the_chat_reads_a_follow_up_with_the_whole_thread(app):
+    # "我爸妈呢" after "那怎么办" used to be read with "那怎么办" alone, and was out of scope.
+    family = app.answers.ask("我爸妈呢", previous="快递面单怎么处理 那怎么办")
+    assert family.in_scope and family.follow_up
+    text = _chat(app, "快递面单怎么处理\n那怎么办\n我爸妈呢\n/quit\n")
+    assert "抱歉，这个问题不在" not in text and text.count("来源") == 3
+    assert family.answer.splitlines()[0] in text.split("你 / you >")[3]
+
+
+def test_a_follow_up_answered_alone_is_not_lost_after_the_last_question(app):
+    # Read after the delivery labels, the merged evidence was weaker than either alone.
+    alone = app.answers.ask("what about my parents?")
+    after = app.answers.ask("what about my parents?", previous="How do I dispose of delivery labels?")
+    assert after.in_scope and after.follow_up
+    assert after.sources[0].id == alone.sources[0].id == "elderly-family-protection-advice"
+
+
+@pytest.mark.parametrize("off_topic", ["怎么做红烧肉？", "那天气呢", "今天星期几", "what's the weather"])
+def test_a_question_from_another_field_after_an_answer_stays_out_of_scope(app, off_topic):
+    answer = app.answers.ask(off_topic, previous="快递面单怎么处理")
+    assert not answer.in_scope and not answer.follow_up
 
 
 def _chat(app, lines: str, stats=None) -> str:

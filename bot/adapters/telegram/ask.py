@@ -48,7 +48,7 @@ async def question(update: Update, context: BotContext) -> None:
     finally:
         svc.in_flight -= 1
     if answer.in_scope and not answer.refused:
-        svc.memory.remember(chat_key, answer.question)
+        svc.memory.remember(chat_key, answer.question, answer.follow_up)
     logger.info(
         "answered chat=%s topic=%s in_scope=%s refused=%s generated=%s ms=%.0f",
         chat_key,

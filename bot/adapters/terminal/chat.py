@@ -64,7 +64,7 @@ def run_chat(
             continue
         session_lang = answer.lang
         if answer.in_scope and not answer.refused:
-            memory.remember(CHAT, answer.question)
+            memory.remember(CHAT, answer.question, answer.follow_up)
         if stats is not None:
             stats.count_answer(answer.topic, answer.in_scope, answer.refused, None)
         print(_render(service, answer, style), file=stdout)

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.adapters.render import plain_answer, plain_check, plain_image_check
 from bot.adapters.terminal.style import Style
+from bot.core.memory import ChatMemory
 from bot.data.files import bilingual, read_data_file
 from bot.data.templates import PromptError, Templates, checked_templates
 from bot.services.answering import AnswerService
@@ -38,6 +39,8 @@ TEXT_VARIABLES: dict[str, set[str]] = {
     "resembles": {"title", "source"},
     "end": set(),
 }
+
+DEMO_CHAT = "demo"  # the one conversation a demo plays
 
 
 class DemoScriptError(ValueError):
@@ -130,8 +133,8 @@ def run_demo(
     style = Style.for_output(stdout)
     total = len(script.steps)
     print(style(script.text("intro", lang), "1;36"), file=stdout)
-    # Like the chat: the last question, in memory only, so that a follow-up step is read after it.
-    previous: str | None = None
+    # Like the chat: the thread, in memory only, so that a follow-up step is read after it.
+    memory = ChatMemory(ttl_s=float("inf"))
     for number, step in enumerate(script.steps, start=1):
         if pause and number > 1 and not _wait_for_enter(script, lang, stdin, stdout, style):
             pause = False  # standard input closed: play the rest straight through
@@ -144,7 +147,7 @@ def run_demo(
         print(style(f"{script.text(shown, lang)} {step.input}", "1;32"), file=stdout)
         print("", file=stdout)
         if step.action == "ask":
-            text, previous = _asked(script, answers, step.input, lang, style, previous, stats)
+            text = _asked(script, answers, step.input, lang, style, memory, stats)
             print(text, file=stdout)
         elif step.picture is not None:
             print(_checked_picture(script, images, step.picture, lang, style, stats), file=stdout)
@@ -165,22 +168,21 @@ def _asked(
     text: str,
     lang: str,
     style: Style,
-    previous: str | None,
+    memory: ChatMemory,
     stats: UsageStats | None = None,
-) -> tuple[str, str]:
-    """The step's output, and the question to remember for the next step."""
-    answer = answers.ask(text, previous=previous)
+) -> str:
+    """The step's output; an answered question is remembered for the next step."""
+    answer = answers.ask(text, previous=memory.previous(DEMO_CHAT))
     if stats is not None:
         stats.count_answer(answer.topic, answer.in_scope, answer.refused, None)
     body = plain_answer(answer, answers.replies)
     if answer.refused:
-        return style(body, "1;31") + "\n" + style(script.text("outcome_refused", lang), "2"), answer.question
+        return style(body, "1;31") + "\n" + style(script.text("outcome_refused", lang), "2")
     if not answer.in_scope:
-        return style(body, "33") + "\n" + style(
-            script.text("outcome_out_of_scope", lang), "2"
-        ), answer.question
+        return style(body, "33") + "\n" + style(script.text("outcome_out_of_scope", lang), "2")
+    memory.remember(DEMO_CHAT, answer.question, answer.follow_up)
     outcome = script.text("outcome_answered", lang, topic=answer.topic or "-", ms=f"{answer.latency_ms:.0f}")
-    return body + "\n" + style(outcome, "2"), answer.question
+    return body + "\n" + style(outcome, "2")
 
 
 def _checked(
