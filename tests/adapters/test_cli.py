@@ -127,7 +127,8 @@ def test_chat_reads_a_follow_up_after_the_last_question(app):
 @pytest.mark.parametrize(
     ("previous", "follow_up", "found"),
     [
-        ("老是收到垃圾短信", "能举报吗", lambda a: "12321" in a.answer),
+        # Alone it gets the overview of every channel; after the spam, the 12321 entry.
+        ("老是收到垃圾短信", "能举报吗", lambda a: a.sources[0].id == "reporting-12321-spam-and-scam-sms"),
         ("怎么防止个人信息泄露", "我爸妈呢", lambda a: a.sources[0].id == "elderly-family-protection-advice"),
         # Alone nearer the family advice than any out-of-scope example, the thread in scope.
         ("快递面单怎么处理", "我爸妈呢", lambda a: a.sources[0].id == "elderly-family-protection-advice"),
@@ -159,6 +160,20 @@ def test_a_follow_up_answered_alone_is_not_lost_after_the_last_question(app):
     after = app.answers.ask("what about my parents?", previous="How do I dispose of delivery labels?")
     assert after.in_scope and after.follow_up
     assert after.sources[0].id == alone.sources[0].id == "elderly-family-protection-advice"
+
+
+@pytest.mark.parametrize(
+    ("thread", "follow_up", "entry"),
+    [
+        ("快递面单怎么处理", "能举报吗", "reporting-where-to-report-overview"),
+        ("身份证丢了怎么办 有人用它办了电话卡", "能报警吗", "reporting-110-police"),
+        # Not the entry for those who called back ("只要还没转账…还来得及").
+        ("有人冒充客服说要给我退款", "我已经转钱了", "reporting-110-police"),
+    ],
+)
+def test_a_bare_follow_up_ends_on_the_channel_it_asks_for(app, thread, follow_up, entry):
+    answer = app.answers.ask(follow_up, previous=thread)
+    assert answer.follow_up and answer.sources[0].id == entry
 
 
 @pytest.mark.parametrize("off_topic", ["怎么做红烧肉？", "那天气呢", "今天星期几", "what's the weather"])
