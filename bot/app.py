@@ -32,14 +32,8 @@ from bot.retrieval.index import (
 from bot.retrieval.lexical import LexicalIndex, Tokenizer
 from bot.retrieval.retriever import Retriever
 from bot.services.answering import AnswerService, ScopeRule
-from bot.services.checking import (
-    LEGIT_KINDS,
-    MEDIUM_P,
-    SCAM_KINDS,
-    MessageChecker,
-    SchemeBank,
-    load_check_rules,
-)
+from bot.services.check_rules import load_check_rules
+from bot.services.checking import LEGIT_KINDS, SCAM_KINDS, MessageChecker
 from bot.services.classifiers import (
     FIELD_KINDS,
     HARMFUL_KINDS,
@@ -47,7 +41,6 @@ from bot.services.classifiers import (
     OUTSIDE_KINDS,
     train_field_model,
     train_harm_model,
-    train_linear,
 )
 from bot.services.image_check import ImageChecker, load_image_rules
 from bot.services.images import ImageReader
@@ -60,6 +53,7 @@ from bot.services.stats import UsageStats, open_stats
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    import numpy as np
     from langchain_core.language_models import BaseChatModel
 
     from bot.services.llm.grounded import GroundedAnswerer
@@ -276,16 +270,14 @@ def build_app(
     return App(settings, kb, replies, embeddings, index, retriever, answers, report, checker, grounded)
 
 
+def checker_examples(index: Index) -> dict[str, tuple[list[str], np.ndarray]]:
+    """The index's example messages the scam classifier learns, by kind (scams, then legitimate)."""
+    return {kind: index.examples(kind) for kind in SCAM_KINDS + LEGIT_KINDS}
+
+
 def train_checker(index: Index, checker: MessageChecker) -> MessageChecker:
     """The checker with its scam classifier and its bank of scheme examples, from the index's vectors."""
-    examples = {kind: index.examples(kind) for kind in SCAM_KINDS + LEGIT_KINDS}
-    checker.model = train_linear(examples, SCAM_KINDS, LEGIT_KINDS, checker.flags, MEDIUM_P)
-    scheme_of = {text: s.id for s in checker.rules.schemes.values() for text in s.examples}
-    texts, vectors = examples.get("scheme", ([], None))
-    known = [i for i, text in enumerate(texts) if text in scheme_of]
-    if known:
-        checker.bank = SchemeBank(tuple(scheme_of[texts[i]] for i in known), vectors[known])
-    return checker
+    return checker.trained(checker_examples(index))
 
 
 # --- the optional language model -------------------------------------------------------------------

@@ -23,7 +23,7 @@ from bot.core.knowledge import KnowledgeError
 from bot.data.templates import PromptError
 from bot.retrieval.index import IndexUnavailable, print_progress
 from bot.services.answering import EmptyQuestion
-from bot.services.checking import CheckRulesError
+from bot.services.check_rules import CheckRulesError
 from bot.services.images import ImageError, decode_image
 from bot.services.llm import ModelUnavailable
 from bot.services.quiz import QuizError
@@ -144,6 +144,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--message-set", type=Path, default=MESSAGE_SET, help="real messages, split dev/holdout")
     p.add_argument("--messages-only", action="store_true", help="only the scam checker on real messages")
+    p.add_argument(
+        "--grouped",
+        action="store_true",
+        help="with --messages-only: also the development part's estimate with each trained site left out",
+    )
     p.add_argument("--calibrate", action="store_true", help="also search scope thresholds")
     p.add_argument("--fusion", action="store_true", help="compare fusion against each retriever alone")
     p.add_argument("--misses", action="store_true", help="list every question answered wrongly")

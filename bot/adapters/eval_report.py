@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
+from bot.app import checker_examples
 from bot.services import check_eval, evaluation, real_eval, safety_eval
 from bot.settings import REPO_ROOT
 
@@ -113,6 +114,12 @@ def _eval_messages(app, args, stdout) -> int:
     _print_rows(table, list(next(iter(table.values()))), stdout)
     print("\nheld-out scams by family (named: the verdict names that scheme):", file=stdout)
     _print_rows(per_scheme, ["n", "caught", "named"], stdout)
+    if args.grouped:
+        grouped = check_eval.grouped_estimate(
+            app.checker, checker_examples(app.index), check_eval.load_messages(args.message_set)
+        )
+        print("\ndevelopment part, an estimate for the held-out one (each site left out):", file=stdout)
+        _print_rows(grouped, list(next(iter(grouped.values()))), stdout)
     if args.misses:
         print("\nmisses (development part):", file=stdout)
         for line in check_eval.message_misses(outcomes, "dev"):

@@ -17,7 +17,7 @@ from bot.core.knowledge import KnowledgeBase
 from bot.data.knowledge import load_knowledge
 from bot.data.manifest import DATA_FILES
 from bot.retrieval.lexical import lexicon_words
-from bot.services.checking import load_check_rules
+from bot.services.check_rules import load_check_rules
 from bot.services.image_check import load_image_rules
 from bot.services.llm.prompts import load_llm_prompts
 from bot.services.replies import load_replies

@@ -16,17 +16,15 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
 from bot.core.masking import mask
 from bot.core.text import clean, detect_language, to_simplified
-from bot.data.files import read_yaml
-from bot.data.templates import PromptError, checked_templates, read_mapping
 from bot.retrieval.retriever import Retrieval, Retriever
-from bot.services.classifiers import LinearModel
+from bot.services.check_rules import CheckRules, Scheme
+from bot.services.classifiers import LinearModel, train_linear
 
 # Topics whose entries describe scam schemes a message can resemble.
 SCAM_TOPICS = {"fake_sms", "telecom_fraud", "unknown_links", "elderly_scams", "app_overcollection"}
@@ -60,15 +58,6 @@ _URL_RE = re.compile(
 _IP_HOST_RE = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 _HOTLINE_RE = re.compile(r"\d{5}")
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
-_BOUNDARY = r"(?:(?<![a-z0-9])(?=[a-z0-9])|(?<=[a-z0-9])(?![a-z0-9]))"
-
-
-# The advice per risk level (prompts/check.yaml), templates without variables.
-ADVICE_VARIABLES: dict[str, set[str]] = {"high": set(), "medium": set(), "low": set(), "low_signs": set()}
-
-
-class CheckRulesError(ValueError):
-    """The signs file is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -120,94 +109,6 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class SignRule:
-    """A sign's weight, texts and compiled patterns."""
-
-    id: str
-    weight: int
-    label: dict[str, str]
-    explain: dict[str, str]
-    patterns: tuple[re.Pattern, ...]
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """A fraud scheme a message can resemble, with the entry that has the advice."""
-
-    id: str
-    name: dict[str, str]
-    why: dict[str, str]
-    entry: str
-    examples: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CheckRules:
-    """Everything `knowledge/scam_signs.yaml` and `prompts/check.yaml` say."""
-
-    signs: dict[str, SignRule]
-    negations: tuple[str, ...]
-    short_link_domains: frozenset[str]
-    unusual_tlds: frozenset[str]
-    brand_words: tuple[str, ...]
-    advice: dict[str, dict[str, str]]
-    official_domains: frozenset[str] = frozenset()
-    schemes: dict[str, Scheme] = field(default_factory=dict)
-
-
-def load_check_rules(knowledge_dir: Path, prompts_dir: Path) -> CheckRules:
-    """Load and compile the signs and the advice texts; errors name the file."""
-    path = knowledge_dir / "scam_signs.yaml"
-    advice_path = prompts_dir / "check.yaml"
-    try:
-        advice = read_mapping(advice_path).get("advice")
-        advice = checked_templates(advice if isinstance(advice, dict) else {}, advice_path, ADVICE_VARIABLES)
-    except PromptError as exc:
-        raise CheckRulesError(str(exc)) from None
-    try:
-        data = read_yaml(path)
-        signs = {}
-        for sign_id, raw in data["signs"].items():
-            for part in ("label", "explain"):
-                if set(raw[part]) != {"zh", "en"}:
-                    raise ValueError(
-                        f"sign {sign_id!r}: {part} must have exactly zh and en (quote text with commas)"
-                    )
-            patterns = tuple(
-                re.compile(p.replace(r"\b", _BOUNDARY), re.IGNORECASE) for p in raw.get("patterns") or []
-            )
-            signs[sign_id] = SignRule(sign_id, int(raw["weight"]), raw["label"], raw["explain"], patterns)
-        return CheckRules(
-            signs=signs,
-            negations=tuple(n.lower() for n in data["negations"]),
-            short_link_domains=frozenset(str(d).lower() for d in data["short_link_domains"]),
-            unusual_tlds=frozenset(str(t).lower() for t in data["unusual_tlds"]),
-            brand_words=tuple(str(w).lower() for w in data["brand_words"]),
-            advice=advice,
-            official_domains=frozenset(str(d).lower() for d in data.get("official_domains") or []),
-            schemes=load_schemes(knowledge_dir / "scam_schemes.yaml"),
-        )
-    except (OSError, KeyError, TypeError, ValueError, re.error) as exc:
-        raise CheckRulesError(f"{path} or {prompts_dir / 'check.yaml'}: {exc!r}") from None
-
-
-def load_schemes(path: Path) -> dict[str, Scheme]:
-    """The schemes of `path` (an optional file); a malformed one is a ValueError naming it."""
-    if not path.exists():
-        return {}
-    schemes = {}
-    for scheme_id, raw in (read_yaml(path).get("schemes") or {}).items():
-        for part in ("name", "why"):
-            if set(raw[part]) != {"zh", "en"}:
-                raise ValueError(f"scheme {scheme_id!r}: {part} must have exactly zh and en")
-        examples = tuple(str(e).strip() for e in raw["examples"] if str(e).strip())
-        if not examples:
-            raise ValueError(f"scheme {scheme_id!r}: no examples")
-        schemes[str(scheme_id)] = Scheme(str(scheme_id), raw["name"], raw["why"], str(raw["entry"]), examples)
-    return schemes
-
-
-@dataclass(frozen=True)
 class SchemeBank:
     """The vectors of the schemes' examples, row for row with the scheme each belongs to."""
 
@@ -244,6 +145,15 @@ class MessageChecker:
         self.model = model
         self.bank = bank
 
+    def trained(self, examples: dict[str, tuple[list[str], np.ndarray]]) -> MessageChecker:
+        """A copy with its classifier and scheme bank fitted on `examples` (kind -> texts, vectors)."""
+        model = train_linear(examples, SCAM_KINDS, LEGIT_KINDS, self.flags, MEDIUM_P)
+        scheme_of = {text: s.id for s in self.rules.schemes.values() for text in s.examples}
+        texts, vectors = examples.get("scheme", ([], None))
+        known = [i for i, text in enumerate(texts) if text in scheme_of]
+        bank = SchemeBank(tuple(scheme_of[texts[i]] for i in known), vectors[known]) if known else self.bank
+        return MessageChecker(self.rules, self.retriever, self.max_chars, model, bank)
+
     def flags(self, text: str) -> tuple[float, ...]:
         """The classifier's sign features: 1.0 for each sign of the signs file found in `text`."""
         return self._flag_vector(self._found(text))
@@ -255,7 +165,7 @@ class MessageChecker:
     def _found(self, text: str) -> list[Sign]:
         """The signs in a (masked, cleaned) message; spaces inside Chinese ("验 证 码") are a
         trick to dodge filters, so they are folded away first."""
-        folded = _CJK_SPACE_RE.sub("", to_simplified(text).lower())
+        folded = _folded(text)
         return self._pattern_signs(text, folded) + self._link_signs(text)
 
     def check(self, message: str, lang: str | None = None) -> CheckResult:
@@ -289,7 +199,7 @@ class MessageChecker:
         result = CheckResult(risk, score, signs, topic, match, self.rules.advice[advice_key][lang], lang)
         result.probability = probability
         if risk != "low" and retrieval is not None and retrieval.vector is not None:
-            self._name_scheme(result, retrieval.vector, lang)
+            self._name_scheme(result, retrieval.vector, _folded(text), lang)
         result.latency_ms = (time.perf_counter() - start) * 1000
         return result
 
@@ -301,17 +211,26 @@ class MessageChecker:
         rules = self.rules.signs
         return [Sign(s.id, rules[s.id].label[lang], s.evidence, rules[s.id].explain[lang]) for s in found]
 
-    def _name_scheme(self, result: CheckResult, vector: np.ndarray, lang: str) -> None:
-        """The scheme of the nearest example, and its entry as the match that has the advice."""
+    def _name_scheme(self, result: CheckResult, vector: np.ndarray, folded: str, lang: str) -> None:
+        """The scheme of the nearest examples (or its variant, by the marks), and its entry as the match."""
         scheme_id, _ = self.bank.nearest(vector) if self.bank else (None, 0.0)
         scheme = self.rules.schemes.get(scheme_id or "")
         if scheme is None:
             return
+        scheme = self._variant(scheme, folded)
         result.scheme, result.scheme_name, result.scheme_why = scheme.id, scheme.name[lang], scheme.why[lang]
         entry = self.retriever.kb.entries.get(scheme.entry) if self.retriever else None
         if entry is not None:
             result.topic = entry.topic
             result.match = {"id": entry.id, "title": entry.title[lang], "source": asdict(entry.source)}
+
+    def _variant(self, scheme: Scheme, folded: str) -> Scheme:
+        """The variant of `scheme`'s family whose marks the message shows, else the family's parent."""
+        parent = scheme.variant_of or scheme.id
+        for other in self.rules.schemes.values():
+            if other.variant_of == parent and any(m.search(folded) for m in other.marks):
+                return other
+        return self.rules.schemes.get(parent, scheme)
 
     def _pattern_signs(self, text: str, folded: str) -> list[Sign]:
         found = []
@@ -367,6 +286,11 @@ class MessageChecker:
         entry = hit.entry
         source = asdict(entry.source)
         return entry.topic, {"id": entry.id, "title": entry.title[lang], "source": source}
+
+
+def _folded(text: str) -> str:
+    """What patterns are matched against: simplified, lower case, no spaces inside Chinese ("验 证 码")."""
+    return _CJK_SPACE_RE.sub("", to_simplified(text).lower())
 
 
 def _host(link: str) -> str:

@@ -11,7 +11,7 @@ import yaml
 
 from bot.adapters.cli import main
 from bot.core.masking import mask
-from bot.services.checking import CheckRulesError, load_check_rules
+from bot.services.check_rules import CheckRulesError, load_check_rules
 from bot.settings import REPO_ROOT
 from tests.support.knowledge import DATA
 
@@ -41,6 +41,15 @@ SIGN_EXAMPLES = [
     ("urgency", "Your account will be suspended within 24 hours"),
     ("loan_credit", "无抵押低息贷款，秒批秒到账"),
     ("loan_credit", "We can remove overdue records from your credit report"),
+    ("pretext", "您的包裹因地址不详无法派送，请联系客服处理"),
+    ("pretext", "尊敬的车主，您的ETC卡已失效"),
+    ("pretext", "Your parcel could not be delivered because the address is incomplete."),
+    # Sent "to the website" with no link a warning could quote.
+    ("tap_link", "请于3月5日前至网站完善信息"),
+    # A full account number to pay into; a real notice shows only the last digits.
+    ("safe_account", "钱打到这个卡上，账号是6228481190465076519"),
+    ("safe_account", "请交3000元到刘警官卡上"),
+    ("suspicious_link", "Please follow http://bit.do/cgjK to re-activate"),
 ]
 
 
@@ -176,6 +185,7 @@ CHAT_SCAMS = [
 ]
 FAMILY_CHAT = [
     "爸，周六我带孩子回来看你们，想吃什么提前说一声",
+    "【顺丰速运】您的快件已由驿站代收，凭取件码8-2-1034领取，有疑问请致电95338。",
     "你到公司了吗？钥匙我放门口鞋柜里了",
     "Dad, the train is delayed, I'll be home around nine.",
     "晚上的火锅钱一共三百六，我们四个人平摊，回头我发个群收款",
@@ -202,6 +212,54 @@ def test_a_caught_message_names_its_scheme_with_why_and_the_entry_with_advice(ap
     data = result.to_dict()
     assert data["scheme"] == {"id": "etc", "name": scheme.name["zh"], "why": scheme.why["zh"]}
     assert 0.99 <= data["probability"] <= 1.0
+
+
+# Written for these tests: posing as someone known. A relative (kin, a new number, a child
+# writing to a parent) is the "Hi Mum" variant; a boss, official or teacher is its parent scheme.
+KNOWN_PERSON = [
+    (
+        "我是你孙子，在外面跟人打架被扣下了，急需两万私了，千万别告诉我爸妈，转到这个卡上",
+        "relative_new_number",
+    ),
+    ("爸，我手机进水了，用同学手机发的，学校要交培训费2600，今天就截止，你先转给我", "relative_new_number"),
+    (
+        "Hello mum, I've got a new phone, can you send 400 pounds to my friend's account for rent today?",
+        "relative_new_number",
+    ),
+    (
+        "我是张局长，明天上午来我办公室一趟，先加我这个新微信，有笔款急需你先帮我转给合作方",
+        "leader_acquaintance",
+    ),
+    (
+        "This is your director, I'm in a meeting. Buy five 100-dollar gift cards now and send me the codes.",
+        "leader_acquaintance",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "scheme"), KNOWN_PERSON)
+def test_a_relative_is_told_from_a_boss_by_the_variants_marks(app, message, scheme):
+    result = app.checker.check(message)
+    assert result.risk in ("medium", "high") and result.scheme == scheme
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda raw: raw.pop("marks"), "variant_of and marks"),
+        (lambda raw: raw.update(variant_of="no_such_scheme"), "no_such_scheme"),
+    ],
+)
+def test_a_broken_variant_is_a_clear_error(tmp_path, change, problem):
+    for name in ("scam_signs.yaml", "scam_schemes.yaml"):
+        (tmp_path / name).write_text(
+            (REPO_ROOT / "knowledge" / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    data = yaml.safe_load((tmp_path / "scam_schemes.yaml").read_text(encoding="utf-8"))
+    change(data["schemes"]["relative_new_number"])
+    (tmp_path / "scam_schemes.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CheckRulesError, match=problem):
+        load_check_rules(tmp_path, REPO_ROOT / "prompts")
 
 
 def test_every_scheme_points_to_an_entry_and_has_examples_in_both_languages(app):
@@ -231,3 +289,22 @@ def test_a_link_to_the_senders_own_domain_is_not_a_sign_but_a_look_alike_is(app)
     assert "link" not in {s.id for s in official.signs}
     fake = app.checker.check("【中国联通】您的积分即将清零，访问 u.10010.cn.jifen-dh.top 兑换。")
     assert {"link", "suspicious_link"} <= {s.id for s in fake.signs}
+
+
+def test_the_grouped_estimate_rates_each_trained_message_with_its_site_left_out(app):
+    from bot.app import checker_examples
+    from bot.services import check_eval
+
+    messages = check_eval.load_messages(REPO_ROOT / "tests" / "data" / "real_messages.jsonl")
+    examples = checker_examples(app.index)
+    grouped = check_eval.grouped_estimate(app.checker, examples, messages)
+    trained = {"".join(t.split()) for kind in ("scam_message", "legit_message") for t in examples[kind][0]}
+    inside = [m for m in messages if m.split == "dev" and "".join(m.text.split()) in trained]
+    assert grouped["sites_left_out"]["scam_n"] == sum(m.label == "scam" for m in inside) > 0
+    assert (
+        grouped["never_trained"]["scam_n"]
+        == sum(m.label == "scam" and m.split == "dev" for m in messages) - grouped["sites_left_out"]["scam_n"]
+    )
+    # Trained on, the same scams look easier than when their site is left out.
+    seen = check_eval.message_metrics(check_eval.run_messages(app.checker, inside), set())
+    assert grouped["sites_left_out"]["scam_recall"] < seen["scam_recall"]
