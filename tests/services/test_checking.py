@@ -308,3 +308,18 @@ def test_the_grouped_estimate_rates_each_trained_message_with_its_site_left_out(
     # Trained on, the same scams look easier than when their site is left out.
     seen = check_eval.message_metrics(check_eval.run_messages(app.checker, inside), set())
     assert grouped["sites_left_out"]["scam_recall"] < seen["scam_recall"]
+
+
+def test_english_advice_names_channels_outside_mainland_china_too(app):
+    # An English reader is often abroad, where 110 and 96110 do not help.
+    result = app.checker.check(
+        "USPS: your parcel could not be delivered, the address is incomplete. Pay at usps-redeliver.top"
+    )
+    assert result.risk == "high" and result.lang == "en"
+    assert (
+        "mainland China call 110" in result.advice
+        and "18222" in result.advice
+        and "local police" in result.advice
+    )
+    zh = app.checker.check("【顺丰】您的包裹因地址不详无法派送，请登录 sf-redeliver.top 补填地址并支付运费")
+    assert "110" in zh.advice and "18222" not in zh.advice
