@@ -124,6 +124,21 @@ NEEDS = [
     ),
     # Delivery labels, the seed's own example.
     ("快递面单怎么处理", {"delivery-labels-how-to-destroy", "delivery-labels-discarded-packaging"}),
+    # A hacked account, blackmail over a recording, private pictures posted by an ex.
+    ("QQ号被人盗了，好几个好友都收到“我”发的借钱消息", {"after-leak-account-hacked"}),
+    (
+        "someone got into my gmail and changed the recovery number, how do I get it back",
+        {"after-leak-account-hacked"},
+    ),
+    (
+        "视频聊天的时候被对方录了屏，现在他说不给钱就发给我家里人",
+        {"telecom-fraud-sextortion-threat"},
+    ),
+    (
+        "my ex says he will share our private videos unless I get back with him",
+        {"after-leak-ex-posting-private-info", "telecom-fraud-sextortion-threat"},
+    ),
+    ("有人用我的照片开了个假号，还发了我的私密照，平台一直不删", {"after-leak-ex-posting-private-info"}),
 ]
 
 
