@@ -38,8 +38,9 @@ _ASKS_FOR_CASE_RE = re.compile(
     r"|\b(cases?|court|convicted|sentenced|examples?|real[- ]life)\b",
     re.IGNORECASE,
 )
-# Below this field probability, a short message nearer the out-of-scope examples stands alone.
-PLAINLY_OUTSIDE = 0.05
+# A short message nearer the out-of-scope examples stands alone unless the field classifier
+# places it in the field: "那股票呢" after the delivery labels is a new question.
+PLAINLY_OUTSIDE = 0.5
 # What is left of a follow-up without these carries something new ("已经扔掉了").
 _BARE_FOLLOW_UP_RE = re.compile(
     r"那么?|怎么办|咋办|怎么弄|然后|还有|呢|吗|啊"

@@ -176,7 +176,11 @@ def test_a_bare_follow_up_ends_on_the_channel_it_asks_for(app, thread, follow_up
     assert answer.follow_up and answer.sources[0].id == entry
 
 
-@pytest.mark.parametrize("off_topic", ["怎么做红烧肉？", "那天气呢", "今天星期几", "what's the weather"])
+@pytest.mark.parametrize(
+    "off_topic",
+    # "那股票呢" and "那红烧肉呢" were answered with a nearby entry before the field classifier decided.
+    ["怎么做红烧肉？", "那天气呢", "今天星期几", "what's the weather", "那股票呢", "那红烧肉呢"],
+)
 def test_a_question_from_another_field_after_an_answer_stays_out_of_scope(app, off_topic):
     answer = app.answers.ask(off_topic, previous="快递面单怎么处理")
     assert not answer.in_scope and not answer.follow_up
