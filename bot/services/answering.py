@@ -38,8 +38,7 @@ _ASKS_FOR_CASE_RE = re.compile(
     r"|\b(cases?|court|convicted|sentenced|examples?|real[- ]life)\b",
     re.IGNORECASE,
 )
-# A short message nearer the out-of-scope examples stands alone unless the field classifier
-# places it in the field: "那股票呢" after the delivery labels is a new question.
+# Nearer the out-of-scope examples and not in the field: "那股票呢" after an answer is a new question.
 PLAINLY_OUTSIDE = 0.5
 # What is left of a follow-up without these carries something new ("已经扔掉了").
 _BARE_FOLLOW_UP_RE = re.compile(
