@@ -224,8 +224,8 @@ class AnswerService:
 
     def _decide(self, text: str, search_text: str, lang: str, context: str | None = None) -> Answer:
         k = 1 + MAX_RELATED + 2
-        retrieval = self.retriever.retrieve(search_text, k=k)
-        alone = retrieval
+        retrieval = alone = self.retriever.retrieve(search_text, k=k)
+        together = None
         if context is not None and not self.scope.plainly_outside(retrieval):
             # A follow-up: what answers both it alone and it after the last question
             # ("老是收到垃圾短信" + "能举报吗" is 12321, not any reporting hotline).
@@ -236,8 +236,6 @@ class AnswerService:
             answered = self.retriever.retrieve(context, k=1).best if new else None
             together = self.retriever.retrieve(f"{context} {search_text}", k=2 * k)
             retrieval = merged(retrieval, together, k, skip=answered.entry.id if answered else None)
-        else:
-            together = None
         if self.safety.is_harmful(text, retrieval):
             if self.safety.is_override_attempt(text):
                 return self._override(text, lang)
