@@ -13,7 +13,7 @@ from bot.core.text import detect_language
 _FOLLOW_UP_RE = re.compile(
     r"^(那|那么|那如果|还有|然后|另外|如果|要是|可是|但是|所以|那我|那他|那她)|它"
     r"|怎么办|咋办|怎么弄|怎么处理|该怎么做|能举报吗|违法吗"
-    r"|\b(what about|how about|and if|what if|then what|what else|what now|and my|what should i do)\b",
+    r"|\b(what about|how about|and if|what if|then what|what else|what now|and my|what should i do|it)\b",
     re.IGNORECASE,
 )
 

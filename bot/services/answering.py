@@ -372,7 +372,7 @@ def _short(text: str) -> bool:
     """A follow-up short enough to mean nothing without the last question."""
     if detect_language(text) == "zh":
         return len(text) <= 12
-    return len(text.split()) <= 6
+    return len(text.split()) <= 8
 
 
 def _in_traditional(answer: Answer, variant: str) -> None:

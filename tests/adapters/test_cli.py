@@ -169,6 +169,10 @@ def test_a_follow_up_answered_alone_is_not_lost_after_the_last_question(app):
         ("身份证丢了怎么办 有人用它办了电话卡", "能报警吗", "reporting-110-police"),
         # Not the entry for those who called back ("只要还没转账…还来得及").
         ("有人冒充客服说要给我退款", "我已经转钱了", "reporting-110-police"),
+        # Alone, "要去派出所吗" was nearer the out-of-scope examples (户口, 签证) and went unanswered.
+        ("身份证丢了怎么办 有人用它办了电话卡", "要去派出所吗", "reporting-110-police"),
+        # Not the stolen-phone entry, which "报警丢手机要带什么东西" made the nearest alone.
+        ("身份证丢了怎么办 有人用它办了电话卡", "报警要带什么", "lost-id-police-report-receipt"),
     ],
 )
 def test_a_bare_follow_up_ends_on_the_channel_it_asks_for(app, thread, follow_up, entry):
@@ -273,3 +277,9 @@ def test_check_image_too_large_is_refused_before_reading(env, tmp_path, capsys):
     path.write_bytes(b"\x89PNG" + b"\0" * 1_200_000)
     code, _ = _run(["check", "--image", str(path)], {**env, "BOT_IMAGE_MAX_MB": "1"})
     assert code == 2 and "larger than 1 MB" in capsys.readouterr().err
+
+
+def test_an_english_follow_up_with_it_is_read_with_the_thread(app):
+    # Seven words and no opening phrase: it was read alone, and got the channels abroad.
+    answer = app.answers.ask("can I report it to the police?", previous="My ID card was lost")
+    assert answer.follow_up and answer.sources[0].id.startswith("lost-id-")

@@ -51,3 +51,5 @@ def test_chats_are_apart_and_a_thread_is_forgotten_after_its_time():
 def test_a_pronoun_for_what_was_said_marks_a_follow_up():
     assert is_follow_up("有人用它办了电话卡")
     assert not is_follow_up("有人用我的身份证办了电话卡")
+    assert is_follow_up("can I report it to the police?")
+    assert not is_follow_up("Can I report a stolen ID card to the police?")
