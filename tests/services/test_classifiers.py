@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -94,22 +95,18 @@ def test_no_held_out_or_evaluation_only_message_is_in_the_checker_s_training_dat
     """The held-out and evaluation-only real messages, and the second set from other sources,
     never appear (normalised) among the examples the scam classifier learns from."""
     import json
-    import re
 
     import yaml
 
     from bot.settings import REPO_ROOT
 
-    def norm(text: str) -> str:
-        return re.sub(r"\W", "", str(text)).lower()
-
     knowledge = REPO_ROOT / "knowledge"
     messages = yaml.safe_load((knowledge / "message_examples.yaml").read_text(encoding="utf-8"))
     notices = yaml.safe_load((knowledge / "notice_examples.yaml").read_text(encoding="utf-8"))
     schemes = yaml.safe_load((knowledge / "scam_schemes.yaml").read_text(encoding="utf-8"))["schemes"]
-    trained = {norm(t) for part in ("scam", "legit") for t in messages[part]}
-    trained |= {norm(t) for t in notices["legit"]}
-    trained |= {norm(t) for s in schemes.values() for t in s["examples"]}
+    trained = {_norm(t) for part in ("scam", "legit") for t in messages[part]}
+    trained |= {_norm(t) for t in notices["legit"]}
+    trained |= {_norm(t) for s in schemes.values() for t in s["examples"]}
     data = REPO_ROOT / "tests" / "data"
     kept_out = []
     for name in ("real_messages.jsonl", "real_messages_new_sources.jsonl"):
@@ -118,23 +115,19 @@ def test_no_held_out_or_evaluation_only_message_is_in_the_checker_s_training_dat
             if item["split"] == "holdout" or "evaluation only" in item.get("licence_note", ""):
                 kept_out.append(item)
     assert len(kept_out) > 300
-    leaked = [item["id"] for item in kept_out if norm(item["text"]) in trained]
+    leaked = [item["id"] for item in kept_out if _norm(item["text"]) in trained]
     assert leaked == []
 
 
 def test_no_held_out_safety_item_is_in_the_request_examples():
     import json
-    import re
 
     import yaml
 
     from bot.settings import REPO_ROOT
 
-    def norm(text: str) -> str:
-        return re.sub(r"\W", "", str(text)).lower()
-
     examples = yaml.safe_load((REPO_ROOT / "knowledge" / "request_examples.yaml").read_text(encoding="utf-8"))
-    trained = {norm(t) for kind in examples.values() for t in kind}
+    trained = {_norm(t) for kind in examples.values() for t in kind}
     data = REPO_ROOT / "tests" / "data"
     held_out = [
         json.loads(line)["text"]
@@ -142,4 +135,9 @@ def test_no_held_out_safety_item_is_in_the_request_examples():
         for line in (data / name).read_text(encoding="utf-8").splitlines()
     ]
     assert len(held_out) > 500
-    assert not [t for t in held_out if norm(t) in trained]
+    assert not [t for t in held_out if _norm(t) in trained]
+
+
+def _norm(text: str) -> str:
+    """A text as the leak tests compare it: word characters only, lower case."""
+    return re.sub(r"\W", "", str(text)).lower()

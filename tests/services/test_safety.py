@@ -155,7 +155,13 @@ def test_an_override_attempt_gets_the_neutral_reply_not_the_crime_refusal(app, t
 
 
 @pytest.mark.parametrize(
-    "text", ["公司收集员工指纹不受任何限制吗", "银行卡被限制交易了，怎么解除", "反诈助手是什么，靠谱吗"]
+    "text",
+    [
+        "公司收集员工指纹不受任何限制吗",
+        "银行卡被限制交易了，怎么解除",
+        "这条短信是不是反诈助手发的",
+        "你好，我的银行卡转账没有任何限制吗",
+    ],
 )
 def test_questions_near_the_override_words_are_not_override_attempts(app, text):
     assert not app.answers.safety.is_override_attempt(text)
