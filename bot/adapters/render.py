@@ -31,7 +31,8 @@ def source_lines(replies: Replies, answer: Answer) -> list[str]:
     """The source line of a curated answer, or every cited source by its marker for a generated one."""
     if answer.generated:
         return [f"[{n}] {source_line(replies, ref, answer.lang)}" for n, ref in enumerate(answer.sources, 1)]
-    return [source_line(replies, answer.sources[0], answer.lang)] if answer.sources else []
+    # A curated answer has one source, or two for an asker abroad (its advice, then the local channels).
+    return [source_line(replies, ref, answer.lang) for ref in answer.sources]
 
 
 def notes(replies: Replies, answer: Answer) -> list[str]:

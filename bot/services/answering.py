@@ -210,7 +210,7 @@ class AnswerService:
             if answer.in_scope and not answer.refused and asks_from_abroad(text):
                 answer = self._local_channels(answer, lang)
             if answer.in_scope and not answer.refused and (lang == "en" or traditional):
-                answer.region_note = self._region_note(answer, lang)
+                answer.region_note = answer.region_note or self._region_note(answer, lang)
             if not answer.in_scope and not answer.refused and looks_like_pinyin(text):
                 # Whoever types pinyin reads Chinese: say it in both languages.
                 answer.answer = "\n".join(self.replies.render("pinyin", code) for code in ("zh", "en"))
@@ -294,22 +294,19 @@ class AnswerService:
         return citing[0] if citing else found
 
     def _local_channels(self, answer: Answer, lang: str) -> Answer:
-        """For an asker who lives outside mainland China, an answer built on mainland numbers gives
-        way to the local channels, and is shown under them (bot/services/regions.py)."""
+        """For an asker who lives outside mainland China, an answer built on mainland numbers keeps
+        its advice and adds the local channels in full, as a second source (bot/services/regions.py)."""
         outside = self.kb.entries.get(OUTSIDE_MAINLAND_ENTRY)
         found = answer.sources[0] if answer.sources else None
         if outside is None or found is None or found.id == outside.id or not mainland_numbers(answer.answer):
             return answer
         ref = _source_ref(outside, lang, found.score)
-        related = [Related(found.id, found.title), *(r for r in answer.related if r.id != outside.id)]
         return dataclasses.replace(
             answer,
-            answer=outside.answer[lang],
-            topic=outside.topic,
-            sources=[ref],
-            related=related[:MAX_RELATED],
-            evidence=[ref, *answer.evidence],
-            case=None,
+            sources=[found, ref],
+            related=[r for r in answer.related if r.id != outside.id],
+            evidence=[found, ref, *(e for e in answer.evidence if e.id not in (found.id, outside.id))],
+            region_note=outside.answer[lang],
         )
 
     def _region_note(self, answer: Answer, lang: str) -> str | None:

@@ -45,12 +45,20 @@ class RealOutcome:
     refused: bool
     entry: str | None  # the entry the answer is made of
     ranked: tuple[str, ...]  # the entries the asker can see or reach: the answer, then "see also"
+    # How many of `ranked` the answer shows in full: 1, or 2 for an asker abroad (the advice,
+    # then the local channels of the outside-mainland entry).
+    shown: int = 1
 
     @property
     def rank(self) -> int | None:
-        """1-based position of the first acceptable entry among what the asker sees, if answered."""
+        """1-based position of the first acceptable entry among what the asker sees, if answered.
+
+        Every entry the answer shows in full is at position 1: the asker reads all of it.
+        """
         if not self.answered:
             return None
+        if any(entry_id in self.item.acceptable for entry_id in self.ranked[: self.shown]):
+            return 1
         for position, entry_id in enumerate(self.ranked, start=1):
             if entry_id in self.item.acceptable:
                 return position
@@ -97,9 +105,11 @@ def run_real(service: AnswerService, items: Iterable[RealQuestion]) -> list[Real
     for item in items:
         answer = service.ask(clean(item.q, service.max_question_chars))
         answered = answer.in_scope and not answer.refused
-        entry = answer.sources[0].id if answered and answer.sources else None
-        ranked = tuple(([entry] if entry else []) + [r.id for r in answer.related])[:DEPTH]
-        outcomes.append(RealOutcome(item, answered, answer.refused, entry, ranked))
+        sources = answer.sources if answered else []
+        shown = [s.id for s in (sources[:1] if answer.generated else sources)]
+        entry = shown[0] if shown else None
+        ranked = tuple(shown + [r.id for r in answer.related])[: DEPTH + max(len(shown) - 1, 0)]
+        outcomes.append(RealOutcome(item, answered, answer.refused, entry, ranked, max(len(shown), 1)))
     return outcomes
 
 

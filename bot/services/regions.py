@@ -4,9 +4,10 @@ The knowledge base is written for mainland China: 110, 96110 and 12321 do not he
 London or Toronto. An answer in English or traditional script that names them gets a
 note with the local numbers. When the question itself shows that the asker lives
 elsewhere (a Social Security number, pounds or dollars, "I live in Canada", "我在澳洲读书"),
-the entry of local channels (`OUTSIDE_MAINLAND_ENTRY`) answers instead, and the mainland
-entry follows as "see also". On the development part of the real questions this changed
-13 answers: 6 became right, 1 (US telemarketing calls) became wrong.
+the advice stays and the entry of local channels (`OUTSIDE_MAINLAND_ENTRY`) follows it in
+full, as the answer's second source: the asker needs both what to do and where to call.
+(Putting the local channels first, with the advice as "see also", hid the advice: a US
+reader asking how to stop telemarketing calls got only the list of reporting channels.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.render import plain_answer
 from bot.services.regions import OUTSIDE_MAINLAND_ENTRY, asks_from_abroad, mainland_numbers
 
 
@@ -40,17 +41,21 @@ def test_mainland_numbers_are_found_once_each_and_not_inside_longer_numbers():
     assert mainland_numbers("拨打110，或96110；再打110。电话 0300 123 2040、1101") == ["110", "96110"]
 
 
-def test_an_asker_abroad_gets_local_channels_first_and_the_mainland_advice_as_see_also(app):
+def test_an_asker_abroad_keeps_the_advice_and_gets_the_local_channels_in_full(app):
     question = (
         "My mother's identity has been stolen. She gave a caller her Social Security number and "
         "bank details, and now someone opened a credit card in her name. What should we do?"
     )
     alone = app.answers.ask(question.replace("Social Security", "ID"))
     answer = app.answers.ask(question)
-    assert answer.sources[0].id == OUTSIDE_MAINLAND_ENTRY
-    assert "IdentityTheft.gov" in answer.answer and answer.region_note is None
     assert alone.sources[0].id != OUTSIDE_MAINLAND_ENTRY and mainland_numbers(alone.answer)
-    assert answer.related[0].id == alone.sources[0].id
+    # The advice stays first; the local channels follow in full, as the second source.
+    assert answer.sources[0].id == alone.sources[0].id and answer.answer == alone.answer
+    assert [s.id for s in answer.sources][1:] == [OUTSIDE_MAINLAND_ENTRY]
+    assert "IdentityTheft.gov" in answer.region_note and "IdentityTheft.gov" not in (alone.region_note or "")
+    assert OUTSIDE_MAINLAND_ENTRY not in [r.id for r in answer.related]
+    shown = plain_answer(answer, app.answers.replies)
+    assert "IdentityTheft.gov" in shown and all(s.source["url"] in shown for s in answer.sources)
 
 
 def test_an_answer_abroad_without_mainland_numbers_stays(app):

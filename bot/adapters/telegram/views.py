@@ -54,10 +54,12 @@ def answer_html(svc: BotServices, answer: Answer) -> str:
             if entry:
                 lines.append(f"[{number}] {source_html(svc, entry, answer.lang)}")
         parts.append("\n".join(lines))
-    elif answer.sources:
-        entry = svc.kb.entries.get(answer.sources[0].id)
-        if entry:
-            parts.append(source_html(svc, entry, answer.lang))
+    else:
+        # One source, or two for an asker abroad (the advice, then the local channels).
+        entries = [svc.kb.entries.get(ref.id) for ref in answer.sources]
+        lines = [source_html(svc, entry, answer.lang) for entry in entries if entry]
+        if lines:
+            parts.append("\n".join(lines))
     if answer.privacy_warning:
         parts.append(f"<i>{escape(answer.privacy_warning)}</i>")
     return "\n\n".join(parts)
