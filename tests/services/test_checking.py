@@ -49,6 +49,9 @@ SIGN_EXAMPLES = [
     # A full account number to pay into; a real notice shows only the last digits.
     ("safe_account", "钱打到这个卡上，账号是6228481190465076519"),
     ("safe_account", "请交3000元到刘警官卡上"),
+    # Amounts in 万, 千 or Chinese numerals.
+    ("safe_account", "你先转3万到这个账户，我开会不方便接电话"),
+    ("safe_account", "马上打两万给我，回头还你"),
     ("suspicious_link", "Please follow http://bit.do/cgjK to re-activate"),
 ]
 
@@ -182,6 +185,7 @@ CHAT_SCAMS = [
     "Hi mum, it's me, lost my phone so this is my new number. Can you send me 300 pounds for rent today?",
     "我是你们班主任，请家长今天下午前把资料费每人380元转到下面这个账户，逾期影响孩子分班。",
     "王总，我是李总，刚开会不方便接电话，加我这个新微信，有笔款需要你先帮我转给合作方。",
+    "我是你们王总，现在有个急事，你先转3万到这个账户，我开会不方便接电话",
 ]
 FAMILY_CHAT = [
     "爸，周六我带孩子回来看你们，想吃什么提前说一声",
