@@ -6,7 +6,8 @@ The patterns see every reading of the question a person might use to slip a
 request past them: characters split by spaces, pinyin and homophones
 ("kaihe", "凯盒"), and base64. Each sentence is judged on its own, so a
 request buried in a long friendly message is not excused by a "保护" three
-sentences earlier. Wanting not to be caught, and trying to override the bot's
+sentences earlier (two neighbouring sentences are also read as one, for a request
+split across them). Wanting not to be caught, and trying to override the bot's
 rules (prompt injection), are refused whatever else the message says.
 """
 
@@ -16,6 +17,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -85,7 +87,11 @@ class SafetyRules:
     def _flags(self, readings: list[str]) -> tuple[float, float, float]:
         unprotected = protected = 0.0
         for text in readings:
-            for sentence in _SENTENCE_END_RE.split(text):
+            sentences = [s for s in _SENTENCE_END_RE.split(text) if s.strip()]
+            # A request may straddle two short sentences ("社工库还有能用的吗？发个入口"):
+            # each pair of neighbours is read as one, protective if either half is.
+            pairs = [a + "，" + b for a, b in pairwise(sentences)]
+            for sentence in sentences + pairs:
                 if any(p.search(sentence) for p in self.harmful):
                     if self._protective(sentence):
                         protected = 1.0
