@@ -47,19 +47,16 @@ def answer_html(svc: BotServices, answer: Answer) -> str:
         parts.append("📌 " + escape(case_line))
     if answer.region_note:
         parts.append(f"<i>{escape(answer.region_note)}</i>")
-    if answer.generated:
-        lines = []
-        for number, ref in enumerate(answer.sources, start=1):
-            entry = svc.kb.entries.get(ref.id)
-            if entry:
-                lines.append(f"[{number}] {source_html(svc, entry, answer.lang)}")
+    # A curated answer has one source, or two for an asker abroad (the advice, then the local
+    # channels); a generated one marks each cited source with its number.
+    lines = []
+    for number, ref in enumerate(answer.sources, start=1):
+        entry = svc.kb.entries.get(ref.id)
+        if entry:
+            marker = f"[{number}] " if answer.generated else ""
+            lines.append(marker + source_html(svc, entry, answer.lang))
+    if lines:
         parts.append("\n".join(lines))
-    else:
-        # One source, or two for an asker abroad (the advice, then the local channels).
-        entries = [svc.kb.entries.get(ref.id) for ref in answer.sources]
-        lines = [source_html(svc, entry, answer.lang) for entry in entries if entry]
-        if lines:
-            parts.append("\n".join(lines))
     if answer.privacy_warning:
         parts.append(f"<i>{escape(answer.privacy_warning)}</i>")
     return "\n\n".join(parts)
