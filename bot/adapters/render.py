@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core.text import to_traditional
 from bot.services.answering import Answer, SourceRef
 from bot.services.checking import CheckResult
 from bot.services.image_check import ImageCheckResult
@@ -20,26 +21,33 @@ def source_line(replies: Replies, ref: SourceRef, lang: str) -> str:
     return replies.render("source_line", lang, **ref.source)
 
 
+def in_script(answer: Answer, text: str) -> str:
+    """A label or line in the answer's script: traditional characters for a traditional-script asker."""
+    return to_traditional(text, answer.script) if answer.script else text
+
+
 def see_also_lines(replies: Replies, answer: Answer) -> list[str]:
     """The "see also" heading and one line per related entry; none for a refusal or without related."""
     if not answer.related or answer.refused:
         return []
-    return [replies.render("see_also", answer.lang)] + [f"  · {r.title}" for r in answer.related]
+    heading = in_script(answer, replies.render("see_also", answer.lang))
+    return [heading] + [f"  · {r.title}" for r in answer.related]
 
 
 def source_lines(replies: Replies, answer: Answer) -> list[str]:
     """The source line of a curated answer, or every cited source by its marker for a generated one."""
+    lines = [in_script(answer, source_line(replies, ref, answer.lang)) for ref in answer.sources]
     if answer.generated:
-        return [f"[{n}] {source_line(replies, ref, answer.lang)}" for n, ref in enumerate(answer.sources, 1)]
+        return [f"[{n}] {line}" for n, line in enumerate(lines, 1)]
     # A curated answer has one source, or two for an asker abroad (its advice, then the local channels).
-    return [source_line(replies, ref, answer.lang) for ref in answer.sources]
+    return lines
 
 
 def notes(replies: Replies, answer: Answer) -> list[str]:
     """What goes under the answer's text: the real case behind its advice, the outside-mainland note."""
     lines = []
     if answer.case:
-        lines.append(replies.render("real_case", answer.lang, title=answer.case.title))
+        lines.append(in_script(answer, replies.render("real_case", answer.lang, title=answer.case.title)))
     if answer.region_note:
         lines.append(answer.region_note)
     return lines

@@ -24,7 +24,12 @@ from bot.core.text import (
 )
 from bot.retrieval.retriever import Hit, Retrieval, Retriever, merged
 from bot.services.classifiers import LinearModel
-from bot.services.regions import OUTSIDE_MAINLAND_ENTRY, asks_from_abroad, mainland_numbers
+from bot.services.regions import (
+    OUTSIDE_MAINLAND_ENTRY,
+    likely_abroad,
+    mainland_numbers,
+    names_mainland_services,
+)
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
 from bot.services.small_talk import SmallTalk
@@ -138,6 +143,9 @@ class Answer:
     small_talk: str | None = None
     # True when a language model wrote `answer` from the cited `sources` (bot/services/llm/grounded.py).
     generated: bool = False
+    # The OpenCC conversion ("s2t", "s2twp", "s2hk") when the answer is in traditional characters:
+    # the adapters write their own labels ("see also", "source") in the same script.
+    script: str | None = None
     # True when the question was read as a follow-up of the chat's previous one (`ask(previous=...)`).
     follow_up: bool = False
     # The in-scope entries behind an answer, best first (the source, then the "see also"
@@ -207,10 +215,8 @@ class AnswerService:
             if context and not answer.in_scope and not answer.refused and not _short(text):
                 answer = self._decide(text, f"{context} {search}", lang)
                 answer.follow_up = answer.in_scope and not answer.refused
-            if answer.in_scope and not answer.refused and asks_from_abroad(text):
+            if answer.in_scope and not answer.refused and likely_abroad(text, lang, bool(traditional)):
                 answer = self._local_channels(answer, lang)
-            if answer.in_scope and not answer.refused and (lang == "en" or traditional):
-                answer.region_note = answer.region_note or self._region_note(answer, lang)
             if not answer.in_scope and not answer.refused and looks_like_pinyin(text):
                 # Whoever types pinyin reads Chinese: say it in both languages.
                 answer.answer = "\n".join(self.replies.render("pinyin", code) for code in ("zh", "en"))
@@ -294,11 +300,17 @@ class AnswerService:
         return citing[0] if citing else found
 
     def _local_channels(self, answer: Answer, lang: str) -> Answer:
-        """For an asker who lives outside mainland China, an answer built on mainland numbers keeps
-        its advice and adds the local channels in full, as a second source (bot/services/regions.py)."""
+        """For an asker outside mainland China, an answer that names mainland-only numbers or services
+        keeps its advice and adds the local channels in full, as a second source; without that entry in
+        the knowledge base, a note on the numbers (bot/services/regions.py)."""
         outside = self.kb.entries.get(OUTSIDE_MAINLAND_ENTRY)
         found = answer.sources[0] if answer.sources else None
-        if outside is None or found is None or found.id == outside.id or not mainland_numbers(answer.answer):
+        if found is None or found.id == OUTSIDE_MAINLAND_ENTRY or not names_mainland_services(answer.answer):
+            return answer
+        if outside is None:
+            numbers = ("、" if lang == "zh" else ", ").join(mainland_numbers(answer.answer))
+            if numbers:
+                answer.region_note = self.replies.render("outside_mainland", lang, numbers=numbers)
             return answer
         ref = _source_ref(outside, lang, found.score)
         return dataclasses.replace(
@@ -308,14 +320,6 @@ class AnswerService:
             evidence=[found, ref, *(e for e in answer.evidence if e.id not in (found.id, outside.id))],
             region_note=outside.answer[lang],
         )
-
-    def _region_note(self, answer: Answer, lang: str) -> str | None:
-        """The outside-mainland note when the answer names mainland-only numbers."""
-        numbers = mainland_numbers(answer.answer)
-        if not numbers or (answer.sources and answer.sources[0].id == OUTSIDE_MAINLAND_ENTRY):
-            return None
-        joined = "、".join(numbers) if lang == "zh" else ", ".join(numbers)
-        return self.replies.render("outside_mainland", lang, numbers=joined)
 
     def _refusal(self, text: str, lang: str) -> Answer:
         entry = self.kb.entries.get(self.safety.refer_to_entry)
@@ -374,6 +378,7 @@ def _short(text: str) -> bool:
 
 def _in_traditional(answer: Answer, variant: str) -> None:
     """Every text of a Chinese answer in traditional characters, for a traditional-script asker."""
+    answer.script = variant
     answer.answer = to_traditional(answer.answer, variant)
     for field_name in ("privacy_warning", "region_note"):
         value = getattr(answer, field_name)

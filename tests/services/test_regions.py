@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.render import plain_answer
-from bot.services.regions import OUTSIDE_MAINLAND_ENTRY, asks_from_abroad, mainland_numbers
+from bot.services.regions import (
+    OUTSIDE_MAINLAND_ENTRY,
+    asks_from_abroad,
+    likely_abroad,
+    mainland_numbers,
+    names_mainland_services,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +52,8 @@ def test_an_asker_abroad_keeps_the_advice_and_gets_the_local_channels_in_full(ap
         "My mother's identity has been stolen. She gave a caller her Social Security number and "
         "bank details, and now someone opened a credit card in her name. What should we do?"
     )
-    alone = app.answers.ask(question.replace("Social Security", "ID"))
+    # The same question from an asker in the mainland.
+    alone = app.answers.ask("We live in Beijing. " + question.replace("Social Security", "ID"))
     answer = app.answers.ask(question)
     assert alone.sources[0].id != OUTSIDE_MAINLAND_ENTRY and mainland_numbers(alone.answer)
     # The advice stays first; the local channels follow in full, as the second source.
@@ -63,8 +70,45 @@ def test_an_answer_abroad_without_mainland_numbers_stays(app):
     assert answer.sources[0].topic == "delivery_labels" and not mainland_numbers(answer.answer)
 
 
-def test_an_english_answer_naming_mainland_numbers_carries_the_local_note(app):
-    answer = app.answers.ask("I clicked a link in a fake bank text and entered my card number, what now?")
+@pytest.mark.parametrize(
+    ("question", "lang", "traditional", "abroad"),
+    [
+        ("my bank card was stolen, what do I do?", "en", False, True),
+        ("收到詐騙短信怎麼辦", "zh", True, True),
+        ("I live in Shanghai and my bank card was stolen", "en", False, False),
+        ("I'm back in China, someone uses my WeChat Pay", "en", False, False),
+        ("我在深圳，收到詐騙短信怎麼辦", "zh", True, False),
+        ("银行卡被偷了怎么办", "zh", False, False),
+        ("我在澳洲读书，收到诈骗电话", "zh", False, True),
+    ],
+)
+def test_english_and_traditional_askers_are_taken_to_live_outside_the_mainland_unless_they_say_so(
+    question, lang, traditional, abroad
+):
+    assert likely_abroad(question, lang, traditional) is abroad
+
+
+def test_mainland_only_services_are_recognised_as_well_as_numbers():
+    assert names_mainland_services("file an objection with the Credit Reference Center")
+    assert names_mainland_services("用一证通查查一下名下的号码") and names_mainland_services("打110")
+    assert not names_mainland_services("Shred the label, or black it out with a marker")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I clicked a link in a fake bank text and entered my card number, what now?",
+        "我點了假銀行簡訊的連結，還輸入了卡號，怎麼辦",
+    ],
+)
+def test_an_english_or_traditional_answer_naming_mainland_services_brings_the_local_channels(app, question):
+    answer = app.answers.ask(question)
     assert answer.in_scope and answer.sources[0].id != OUTSIDE_MAINLAND_ENTRY
-    numbers = mainland_numbers(answer.answer)
-    assert numbers and all(n in answer.region_note for n in numbers) and "18222" in answer.region_note
+    assert [s.id for s in answer.sources][1:] == [OUTSIDE_MAINLAND_ENTRY]
+    assert "18222" in answer.region_note and "165" in answer.region_note
+
+
+def test_an_english_asker_in_the_mainland_gets_the_answer_alone(app):
+    answer = app.answers.ask("I live in Shanghai. I tapped a link in a fake bank SMS and gave my card number")
+    assert answer.in_scope and mainland_numbers(answer.answer)
+    assert [s.id for s in answer.sources] == [answer.sources[0].id] and answer.region_note is None

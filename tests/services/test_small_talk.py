@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.adapters.cli import main
+from bot.adapters.render import plain_answer
 from bot.adapters.terminal.chat import run_chat
 from bot.services.small_talk import load_small_talk
 from bot.settings import REPO_ROOT
@@ -61,6 +62,9 @@ def test_traditional_questions_get_traditional_answers(app):
     answer = app.answers.ask("網購包裝上的個人資料要怎麼處理")
     assert answer.in_scope and answer.sources[0].id == "delivery-labels-how-to-destroy"
     assert "面單" in answer.answer and "面单" not in answer.answer
+    # The labels around it too: "來源", not "来源".
+    shown = plain_answer(answer, app.answers.replies)
+    assert "來源：" in shown and "来源" not in shown and answer.to_dict()["script"] == "s2t"
     taiwan = app.answers.ask("收到簡訊說我的ETC失效了要點連結，是真的嗎")
     assert "簡訊" in taiwan.answer  # Taiwan wording, not only Taiwan characters
 

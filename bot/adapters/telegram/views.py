@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.adapters.render import in_script
 from bot.adapters.telegram.context import BotServices
 from bot.adapters.telegram.html import escape
 from bot.core.knowledge import Entry
@@ -44,6 +45,7 @@ def answer_html(svc: BotServices, answer: Answer) -> str:
     parts = [escape(answer.answer)]
     if answer.case:
         case_line = svc.answers.replies.render("real_case", answer.lang, title=answer.case.title)
+        case_line = in_script(answer, case_line)
         parts.append("📌 " + escape(case_line))
     if answer.region_note:
         parts.append(f"<i>{escape(answer.region_note)}</i>")
@@ -54,7 +56,7 @@ def answer_html(svc: BotServices, answer: Answer) -> str:
         entry = svc.kb.entries.get(ref.id)
         if entry:
             marker = f"[{number}] " if answer.generated else ""
-            lines.append(marker + source_html(svc, entry, answer.lang))
+            lines.append(marker + in_script(answer, source_html(svc, entry, answer.lang)))
     if lines:
         parts.append("\n".join(lines))
     if answer.privacy_warning:
