@@ -7,6 +7,7 @@ translate; nothing below `bot.app` reads `Settings`.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -39,8 +40,8 @@ from bot.services.classifiers import (
     HARMFUL_KINDS,
     HARMLESS_KINDS,
     OUTSIDE_KINDS,
+    cached_harm_model,
     train_field_model,
-    train_harm_model,
 )
 from bot.services.image_check import ImageChecker, load_image_rules
 from bot.services.images import ImageReader
@@ -110,9 +111,17 @@ def train_classifiers(
     kinds = dict.fromkeys(HARMFUL_KINDS + HARMLESS_KINDS + FIELD_KINDS + OUTSIDE_KINDS)
     examples = {kind: index.examples(kind) for kind in kinds}
     calibration = embedding_backend(settings).calibration
-    harm = train_harm_model(examples, safety.flags, calibration.harm_threshold)
+    patterns = [p.pattern for p in safety.harmful + safety.protective]
+    harm = cached_harm_model(
+        settings.data_dir / "models",
+        examples,
+        safety.flags,
+        calibration.harm_threshold,
+        calibration.harm_ngram_scale,
+        salt=json.dumps([fingerprint(settings), patterns], ensure_ascii=False),
+    )
     field = train_field_model(examples, calibration.field_threshold)
-    return dataclasses.replace(safety, model=harm), dataclasses.replace(scope, field_model=field)
+    return dataclasses.replace(safety, model=harm, field=field), dataclasses.replace(scope, field_model=field)
 
 
 # --- the index -----------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from bot.services.classifiers import LinearModel
 _ASCII_BOUNDARY = r"(?:(?<![a-z0-9])(?=[a-z0-9])|(?<=[a-z0-9])(?![a-z0-9]))"
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+# The field classifier's probability below which a request is not about personal data or fraud.
+IN_FIELD = 0.5
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]+|\.(?:\s|$)")
 
 
@@ -49,6 +51,9 @@ class SafetyRules:
     refer_to_entry: str
     model: LinearModel | None = None
     evasion: tuple[re.Pattern, ...] = ()
+    # The field classifier (bot/services/classifiers.py): the harm classifier refuses only a
+    # request it puts in the field, so a recipe or a poem is never refused as a crime.
+    field: LinearModel | None = None
     injection: tuple[re.Pattern, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
 
@@ -77,7 +82,9 @@ class SafetyRules:
             return False
         if flags[2]:  # protective
             return False
-        return self.model.decides(retrieval.vector, flags)
+        if self.field is not None and self.field.probability(retrieval.vector) < IN_FIELD:
+            return False
+        return self.model.decides(retrieval.vector, flags, readings[0])
 
     def flags(self, question: str) -> tuple[float, float, float]:
         """The pattern features of the classifier: a harmful pattern in a sentence that is not

@@ -8,7 +8,14 @@ import re
 import numpy as np
 import pytest
 
-from bot.services.classifiers import HARMLESS_KINDS, LinearModel, fit_logistic, train_harm_model
+from bot.services import ngrams
+from bot.services.classifiers import (
+    HARMLESS_KINDS,
+    LinearModel,
+    cached_harm_model,
+    fit_logistic,
+    train_harm_model,
+)
 
 # Requests no pattern of knowledge/harmful_requests.yaml matches: only the classifier can refuse them.
 UNPATTERNED_REQUESTS = [
@@ -59,6 +66,82 @@ def test_no_model_without_both_classes_and_unknown_kinds_are_ignored():
     assert train_harm_model(_examples(["unheard-of"]), no_flags, 0.9) is None
     model = train_harm_model(_examples(["harmful", "question", "unheard-of"]), no_flags, 0.9)
     assert model is not None and model.trained_on == 40
+
+
+def test_character_ngrams_carry_evidence_the_vector_does_not():
+    # The vectors are noise; only the words tell the two kinds apart ("料" is the trade's word for a list).
+    rng = np.random.default_rng(3)
+    people = ["车主", "宝妈", "股民", "业主", "学生"] * 4
+    harmful = [f"收{who}料，要新鲜的，第{i}批" for i, who in enumerate(people)]
+    harmless = [f"我的{who}信息被泄露了，第{i}次接到电话怎么办" for i, who in enumerate(people)]
+    examples = {
+        "harmful": (harmful, rng.normal(size=(len(harmful), 8))),
+        "question": (harmless, rng.normal(size=(len(harmless), 8))),
+    }
+    no_flags = lambda text: (0.0, 0.0, 0.0)  # noqa: E731
+    with_ngrams = train_harm_model(examples, no_flags, 0.5, ngram_scale=1.0)
+    assert with_ngrams is not None and with_ngrams.ngram_weights is not None
+    vector = rng.normal(size=8)
+    request, victim = "谁有最新的老师料，收", "老师的信息被泄露了怎么办"
+    no = (0.0, 0.0, 0.0)
+    assert with_ngrams.probability(vector, no, request) > 0.5 > with_ngrams.probability(vector, no, victim)
+    # Without the text, or without n-grams, the same vector says nothing either way.
+    alone = train_harm_model(examples, no_flags, 0.5)
+    assert alone is not None and alone.ngram_weights is None
+    assert abs(alone.probability(vector, no, request) - alone.probability(vector, no, victim)) < 1e-12
+
+
+def _jargon_examples():
+    rng = np.random.default_rng(5)
+    people = ["车主", "宝妈", "股民", "业主", "学生"] * 4
+    harmful = [f"收{who}料，第{i}批" for i, who in enumerate(people)]
+    harmless = [f"{who}信息泄露了，第{i}次" for i, who in enumerate(people)]
+    return {
+        "harmful": (harmful, rng.normal(size=(20, 8))),
+        "question": (harmless, rng.normal(size=(20, 8))),
+    }
+
+
+def test_a_saved_harm_model_is_loaded_for_the_same_examples_and_retrained_for_others(tmp_path):
+    examples, no_flags = _jargon_examples(), (lambda text: (0.0, 0.0, 0.0))
+    trained = cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0, salt="patterns v1")
+    saved = list(tmp_path.glob("harm-*.npz"))
+    assert trained is not None and len(saved) == 1
+    loaded = cached_harm_model(tmp_path, examples, no_flags, 0.7, 1.0, salt="patterns v1")
+    assert loaded is not None and loaded.threshold == 0.7  # the threshold is not part of the fit
+    vector, no = np.ones(8), (0.0, 0.0, 0.0)
+    for text in ("谁有老师料", "老师信息泄露了怎么办"):
+        assert loaded.probability(vector, no, text) == pytest.approx(trained.probability(vector, no, text))
+    # Other examples or other patterns: trained again, and the stale file is replaced.
+    cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0, salt="patterns v2")
+    assert [p.name for p in tmp_path.glob("harm-*.npz")] != [p.name for p in saved]
+    assert len(list(tmp_path.glob("harm-*.npz"))) == 1
+
+
+def test_a_damaged_saved_model_is_trained_again_and_an_unwritable_directory_is_no_error(tmp_path):
+    examples, no_flags = _jargon_examples(), (lambda text: (0.0, 0.0, 0.0))
+    cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0)
+    (saved,) = tmp_path.glob("harm-*.npz")
+    saved.write_bytes(b"not a model")
+    assert cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0) is not None
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert cached_harm_model(blocked / "models", examples, no_flags, 0.6, 1.0) is not None
+
+
+def test_ngram_features_are_stable_normalised_and_fold_traditional_and_case():
+    columns, values = ngrams.features("收車主料 ABC")
+    again = ngrams.features("收车主料 abc")
+    assert sorted(columns.tolist()) == sorted(again[0].tolist())
+    assert np.linalg.norm(values) == pytest.approx(1.0)
+    assert ngrams.features("")[0].size == 0 and ngrams.score("", np.ones(ngrams.FEATURES)) == 0.0
+
+
+def test_the_bundled_harm_model_reads_the_request_s_ngrams(app):
+    model = app.answers.safety.model
+    assert model is not None and model.ngram_weights is not None and model.ngram_scale > 0
+    vector = app.retriever.retrieve("收车主料，要新鲜的").vector
+    assert model.probability(vector, (0, 0, 0), "收车主料，要新鲜的") != model.probability(vector, (0, 0, 0))
 
 
 def test_a_vector_of_another_model_is_no_evidence():

@@ -33,6 +33,8 @@ class Calibration:
     the classifier is trained on each backend's own vectors, so its probabilities
     mean the same across backends. `field_threshold` is the probability at which
     the field classifier lets a question through that the scope thresholds turn away.
+    `harm_ngram_scale` is the weight of the request's character n-grams in the harm
+    classifier (0: the embedding and the patterns alone).
     """
 
     scope_min_dense: float
@@ -40,6 +42,7 @@ class Calibration:
     scope_min_margin: float
     harm_threshold: float = 0.9
     field_threshold: float = 0.9
+    harm_ngram_scale: float = 0.0
 
 
 @dataclass(frozen=True)

