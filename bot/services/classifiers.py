@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,14 +140,14 @@ def cached_harm_model(
             weights[saved["columns"]] = saved["values"]
             dense, bias, trained_on = saved["dense"], float(saved["bias"]), int(saved["trained_on"])
             return LinearModel(dense, bias, threshold, trained_on, weights, ngram_scale)
-    except (OSError, KeyError, ValueError):
-        pass
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        pass  # none saved, or a damaged file: train again
     model = train_harm_model(examples, flags, threshold, ngram_scale)
     if model is not None and model.ngram_weights is not None:
         columns = np.flatnonzero(model.ngram_weights)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial.npz")
+            partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")  # replicas may share it
             np.savez(
                 partial,
                 dense=model.weights,
@@ -155,9 +157,9 @@ def cached_harm_model(
                 values=model.ngram_weights[columns],
             )
             partial.replace(path)
-            for old in path.parent.glob("harm-*.npz"):  # models of earlier examples
-                if old != path:
-                    old.unlink(missing_ok=True)
+            for stale in path.parent.glob("harm-*.npz"):  # models of earlier examples
+                if stale != path and ".partial." not in stale.name:
+                    stale.unlink(missing_ok=True)
         except OSError:
             pass
     return model

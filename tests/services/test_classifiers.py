@@ -122,8 +122,10 @@ def test_a_damaged_saved_model_is_trained_again_and_an_unwritable_directory_is_n
     examples, no_flags = _jargon_examples(), (lambda text: (0.0, 0.0, 0.0))
     cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0)
     (saved,) = tmp_path.glob("harm-*.npz")
-    saved.write_bytes(b"not a model")
-    assert cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0) is not None
+    good = saved.read_bytes()
+    for damaged in (b"not a model", good[: len(good) // 2]):  # garbage, and a file cut short
+        saved.write_bytes(damaged)
+        assert cached_harm_model(tmp_path, examples, no_flags, 0.6, 1.0) is not None
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     assert cached_harm_model(blocked / "models", examples, no_flags, 0.6, 1.0) is not None
