@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.services import ngrams
+import bot.services.ngrams as ngrams
 
 REGULARISATION = 64.0
 PATTERN_WEIGHT = 3.0
