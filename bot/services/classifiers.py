@@ -178,12 +178,10 @@ def train_with_ngrams(
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    texts, rows, labels = _labelled_rows(examples, positive, negative, flags)
-    if not rows:
+    labelled = _labelled(examples, positive, negative, flags)
+    if labelled is None:
         return None
-    dense, y = np.vstack(rows), np.concatenate(labels)
-    if y.min() == y.max():
-        return None
+    texts, dense, y = labelled
     x = sparse.hstack([sparse.csr_matrix(dense), ngram_scale * ngrams.matrix(texts)]).tocsr()
     fitted = LogisticRegression(C=REGULARISATION, class_weight="balanced", solver="liblinear").fit(x, y)
     coef = fitted.coef_[0]
@@ -201,13 +199,16 @@ def train_linear(
     threshold: float,
 ) -> LinearModel | None:
     """Fit a classifier of the `positive` kinds against the `negative` ones; None without both classes."""
-    _, rows, labels = _labelled_rows(examples, positive, negative, flags)
-    fitted = _fit_rows(rows, labels)
-    return LinearModel(*fitted, threshold, trained_on=sum(map(len, labels))) if fitted else None
+    labelled = _labelled(examples, positive, negative, flags)
+    if labelled is None:
+        return None
+    _, x, y = labelled
+    return LinearModel(*fit_logistic(x, y, REGULARISATION), threshold, trained_on=len(y))
 
 
-def _labelled_rows(examples, positive, negative, flags) -> tuple[list[str], list, list]:
-    """The texts, the rows (vector and weighted flags) and the labels of the examples of both classes."""
+def _labelled(examples, positive, negative, flags) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """The texts, the stacked rows (vector and weighted flags) and the labels of the `positive` and
+    `negative` examples; None unless both classes are present."""
     texts, rows, labels = [], [], []
     for kind, (kind_texts, vectors) in examples.items():
         if kind not in positive + negative or not len(kind_texts):
@@ -216,7 +217,10 @@ def _labelled_rows(examples, positive, negative, flags) -> tuple[list[str], list
         rows.append(np.hstack([np.asarray(vectors, dtype=np.float64), pattern]))
         labels.append(np.full(len(kind_texts), 1.0 if kind in positive else 0.0))
         texts += list(kind_texts)
-    return texts, rows, labels
+    if not rows:
+        return None
+    x, y = np.vstack(rows), np.concatenate(labels)
+    return None if y.min() == y.max() else (texts, x, y)
 
 
 def train_field_model(
@@ -224,16 +228,6 @@ def train_field_model(
 ) -> LinearModel | None:
     """Fit the field classifier (the vector alone, no flags) on the example sets."""
     return train_linear(examples, FIELD_KINDS, OUTSIDE_KINDS, lambda text: (), threshold)
-
-
-def _fit_rows(rows: list[np.ndarray], labels: list[np.ndarray]) -> tuple[np.ndarray, float] | None:
-    """The fitted weights and bias over the stacked rows; None unless both classes are present."""
-    if not rows:
-        return None
-    x, y = np.vstack(rows), np.concatenate(labels)
-    if y.min() == y.max():
-        return None
-    return fit_logistic(x, y, REGULARISATION)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, c: float, iterations: int = 30) -> tuple[np.ndarray, float]:
