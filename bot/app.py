@@ -111,7 +111,8 @@ def train_classifiers(
     kinds = dict.fromkeys(HARMFUL_KINDS + HARMLESS_KINDS + FIELD_KINDS + OUTSIDE_KINDS)
     examples = {kind: index.examples(kind) for kind in kinds}
     calibration = embedding_backend(settings).calibration
-    patterns = [p.pattern for p in safety.harmful + safety.protective]
+    # What the pattern flags of the examples depend on: a change retrains the saved model.
+    patterns = [p.pattern for p in safety.harmful + safety.protective] + [list(a) for a in safety.aliases]
     harm = cached_harm_model(
         settings.data_dir / "models",
         examples,
