@@ -53,6 +53,14 @@ SIGN_EXAMPLES = [
     ("safe_account", "你先转3万到这个账户，我开会不方便接电话"),
     ("safe_account", "马上打两万给我，回头还你"),
     ("suspicious_link", "Please follow http://bit.do/cgjK to re-activate"),
+    # Pretexts quoted in real warnings (tests/data/real_messages_new_sources.jsonl).
+    ("pretext", "【交管12123】尊敬的车主您的ETC显示禁用状态,请于X月X日前往恢复使用"),
+    ("pretext", "速遞員正在配送,由於您的地址不正確,派送失敗,發貨已暫停。請確認您的地址"),
+    ("pretext", "你有一个包裹在邮局被查获,经过查证,里面藏有毒品。"),
+    ("pretext", "有人跟我們報案,說用你的電話號碼發送詐騙簡訊,你要不要說明一下?"),
+    ("pretext", "Unpaid tolls in September lead to serious fines if overdue"),
+    ("pretext", "Sorry we missed you, our driver will redeliver tomorrow. Cover the £1.45 fee here."),
+    ("impersonation", "Hi Mum, I've had to get a new phone. Please save this new number"),
 ]
 
 
@@ -85,6 +93,9 @@ def test_safety_notices_are_not_requests(app, message):
         "【菜鸟驿站】您的包裹已到东门驿站，取件码 6-3-2108，请凭取件码领取。",
         "【工商银行】验证码 583920，您正在登录手机银行，切勿泄露。",
         "Your parcel is at the locker, pick-up code 2281.",
+        "【顺丰速运】您的快件已由快递员签收代收，如有疑问请拨打95338。",
+        "Sorry we missed you today. Your parcel is at the local depot, bring photo ID to collect it.",
+        "【交管12123】您的机动车于11月2日在XX路有一条交通违法记录，请登录交管12123 App查询处理。",
     ],
 )
 def test_legitimate_look_alikes_are_not_high(app, message):
