@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
+import bot.services.regions as regions
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.masking import detect, labelled, mask, sensitive_kinds
 from bot.core.memory import is_follow_up
@@ -24,12 +25,6 @@ from bot.core.text import (
 )
 from bot.retrieval.retriever import Hit, Retrieval, Retriever, merged
 from bot.services.classifiers import LinearModel
-from bot.services.regions import (
-    OUTSIDE_MAINLAND_ENTRY,
-    likely_abroad,
-    mainland_numbers,
-    names_mainland_services,
-)
 from bot.services.replies import Replies
 from bot.services.safety import SafetyRules
 from bot.services.small_talk import SmallTalk
@@ -215,8 +210,9 @@ class AnswerService:
             if context and not answer.in_scope and not answer.refused and not _short(text):
                 answer = self._decide(text, f"{context} {search}", lang)
                 answer.follow_up = answer.in_scope and not answer.refused
-            if answer.in_scope and not answer.refused and likely_abroad(text, lang, bool(traditional)):
-                answer = self._local_channels(answer, lang)
+            if not answer.refused and regions.likely_abroad(text, lang, bool(traditional)):
+                local = self._local_channels if answer.in_scope else self._numbers_note
+                answer = local(answer, lang)
             if not answer.in_scope and not answer.refused and looks_like_pinyin(text):
                 # Whoever types pinyin reads Chinese: say it in both languages.
                 answer.answer = "\n".join(self.replies.render("pinyin", code) for code in ("zh", "en"))
@@ -303,15 +299,12 @@ class AnswerService:
         """For an asker outside mainland China, an answer that names mainland-only numbers or services
         keeps its advice and adds the local channels in full, as a second source; without that entry in
         the knowledge base, a note on the numbers (bot/services/regions.py)."""
-        outside = self.kb.entries.get(OUTSIDE_MAINLAND_ENTRY)
-        found = answer.sources[0] if answer.sources else None
-        if found is None or found.id == OUTSIDE_MAINLAND_ENTRY or not names_mainland_services(answer.answer):
+        outside_id = regions.OUTSIDE_MAINLAND_ENTRY
+        outside, found = self.kb.entries.get(outside_id), answer.sources[0] if answer.sources else None
+        if found is None or found.id == outside_id or not regions.names_mainland_services(answer.answer):
             return answer
         if outside is None:
-            numbers = ("、" if lang == "zh" else ", ").join(mainland_numbers(answer.answer))
-            if numbers:
-                answer.region_note = self.replies.render("outside_mainland", lang, numbers=numbers)
-            return answer
+            return self._numbers_note(answer, lang)
         ref = _source_ref(outside, lang, found.score)
         return dataclasses.replace(
             answer,
@@ -320,6 +313,12 @@ class AnswerService:
             evidence=[found, ref, *(e for e in answer.evidence if e.id not in (found.id, outside.id))],
             region_note=outside.answer[lang],
         )
+
+    def _numbers_note(self, answer: Answer, lang: str) -> Answer:
+        """For an asker abroad, a reply naming mainland numbers (110, 96110) also names the local lines."""
+        if numbers := ("、" if lang == "zh" else ", ").join(regions.mainland_numbers(answer.answer)):
+            answer.region_note = self.replies.render("outside_mainland", lang, numbers=numbers)
+        return answer
 
     def _refusal(self, text: str, lang: str) -> Answer:
         entry = self.kb.entries.get(self.safety.refer_to_entry)

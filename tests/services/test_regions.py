@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import pytest
 
 from bot.adapters.render import plain_answer
@@ -112,3 +115,21 @@ def test_an_english_asker_in_the_mainland_gets_the_answer_alone(app):
     answer = app.answers.ask("I live in Shanghai. I tapped a link in a fake bank SMS and gave my card number")
     assert answer.in_scope and mainland_numbers(answer.answer)
     assert [s.id for s in answer.sources] == [answer.sources[0].id] and answer.region_note is None
+
+
+def test_a_question_outside_the_field_from_abroad_gets_the_local_lines_with_the_mainland_ones(app):
+    answer = app.answers.ask("How do I renew my passport? I live in Canada.")
+    assert not answer.in_scope and not answer.refused
+    assert "110" in answer.answer and "18222" in answer.region_note
+    assert "18222" in plain_answer(answer, app.answers.replies)
+    mainland = app.answers.ask("怎么做红烧肉？")
+    assert not mainland.in_scope and mainland.region_note is None
+
+
+def test_without_the_outside_mainland_entry_an_answer_abroad_gets_the_short_note(app):
+    service = copy.copy(app.answers)
+    entries = {k: v for k, v in app.answers.kb.entries.items() if k != OUTSIDE_MAINLAND_ENTRY}
+    service.kb = dataclasses.replace(app.answers.kb, entries=entries)
+    answer = service.ask("I clicked a link in a fake bank text and entered my card number, what now?")
+    assert answer.in_scope and [s.id for s in answer.sources] == [answer.sources[0].id]
+    assert "18222" in answer.region_note and "mainland China numbers" in answer.region_note
