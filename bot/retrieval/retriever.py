@@ -107,10 +107,14 @@ class Retriever:
         """The knowledge base the entries come from."""
         return self._kb
 
+    def embed(self, text: str) -> np.ndarray:
+        """The vector of a cleaned text, as `retrieve` computes it."""
+        return np.asarray(self._embeddings.embed_query(to_simplified(text)), dtype=np.float32)
+
     def retrieve(self, question: str, k: int = 5) -> Retrieval:
         """The `k` best entries for a cleaned question, best first, with the example evidence."""
         query = to_simplified(question)
-        vector = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
+        vector = self.embed(query)
         dense, anchors = self._dense_scores(vector)
         lexical = self._lexical.relative_scores(query)
         centroid = self._centroid_scores(vector)

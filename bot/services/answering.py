@@ -238,7 +238,7 @@ class AnswerService:
             answered = self.retriever.retrieve(context, k=1).best if new else None
             together = self.retriever.retrieve(f"{context} {search_text}", k=2 * k)
             retrieval = merged(retrieval, together, k, skip=answered.entry.id if answered else None)
-        if self.safety.is_harmful(text, retrieval):
+        if self.safety.is_harmful(text, retrieval, self.retriever.embed):
             if self.safety.is_override_attempt(text):
                 return self._override(text, lang)
             return self._refusal(text, lang)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -35,6 +36,9 @@ _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 # The field classifier's probability below which a request is not about personal data or fraud.
 IN_FIELD = 0.5
+# A harmful pattern refuses unless the classifier, reading the sentence the pattern found, is
+# confident (odds of 4 to 1) that it asks nothing harmful: "卖个人信息的判得重吗" asks about the law.
+PATTERN_OVERRULED_BELOW = 0.2
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]+|\.(?:\s|$)")
 
 
@@ -57,12 +61,15 @@ class SafetyRules:
     injection: tuple[re.Pattern, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
 
-    def is_harmful(self, question: str, retrieval: Retrieval | None = None) -> bool:
+    def is_harmful(
+        self, question: str, retrieval: Retrieval | None = None, embed: Callable[[str], object] | None = None
+    ) -> bool:
         """True when `question` asks for help harming someone's privacy, or tries to override the rules.
 
         In any reading of the question: an injection or evasion pattern
         refuses outright; a harmful pattern refuses unless its own sentence is
-        protective (legality, prevention, being a victim); failing both, the
+        protective (legality, prevention, being a victim), or unless the classifier, given that
+        sentence's vector by `embed`, is confident it is harmless; failing both, the
         classifier (bot/services/classifiers.py, given the question's vector in
         `retrieval`) may still mark the message harmful unless it is protective.
         """
@@ -71,7 +78,12 @@ class SafetyRules:
             return True
         flags = self._flags(readings)
         if flags[0]:  # a harmful pattern in a sentence that is not protective
-            return True
+            if self.model is None or embed is None:
+                return True
+            return any(
+                self.model.probability(embed(found), self._flags([found]), found) >= PATTERN_OVERRULED_BELOW
+                for found in self._unprotected(readings)
+            )
         # The embedding cannot read pinyin: its vector means nothing there.
         if (
             self.model is None
@@ -92,19 +104,24 @@ class SafetyRules:
         return self._flags(self.readings(question))
 
     def _flags(self, readings: list[str]) -> tuple[float, float, float]:
-        unprotected = protected = 0.0
+        unprotected = float(bool(self._unprotected(readings)))
+        protected = float(any(self._protective(s) for s in self._harmful_sentences(readings)))
+        return unprotected, protected, float(self._protective(readings[0]))
+
+    def _harmful_sentences(self, readings: list[str]) -> list[str]:
+        """The sentences of any reading that a harmful pattern matches. A request may straddle two
+        short sentences ("社工库还有能用的吗？发个入口"): each pair of neighbours is read as one."""
+        found = []
         for text in readings:
             sentences = [s for s in _SENTENCE_END_RE.split(text) if s.strip()]
-            # A request may straddle two short sentences ("社工库还有能用的吗？发个入口"):
-            # each pair of neighbours is read as one, protective if either half is.
-            pairs = [a + "，" + b for a, b in pairwise(sentences)]
-            for sentence in sentences + pairs:
-                if any(p.search(sentence) for p in self.harmful):
-                    if self._protective(sentence):
-                        protected = 1.0
-                    else:
-                        unprotected = 1.0
-        return unprotected, protected, float(self._protective(readings[0]))
+            for sentence in sentences + [a + "，" + b for a, b in pairwise(sentences)]:
+                if sentence not in found and any(p.search(sentence) for p in self.harmful):
+                    found.append(sentence)
+        return found
+
+    def _unprotected(self, readings: list[str]) -> list[str]:
+        """The harmful sentences that are not protective (a pair is protective if either half is)."""
+        return [s for s in self._harmful_sentences(readings) if not self._protective(s)]
 
     def is_override_attempt(self, question: str) -> bool:
         """An attempt to override the bot's rules (injection), whatever else it asks for.
