@@ -76,21 +76,19 @@ class SafetyRules:
         readings = self.readings(question)
         if any(p.search(text) for text in readings for p in self.injection + self.evasion):
             return True
-        flags = self._flags(readings)
-        if flags[0]:  # a harmful pattern in a sentence that is not protective
-            if self.model is None or embed is None:
+        found = self._harmful_sentences(readings)
+        unprotected = [s for s in found if not self._protective(s)]
+        flags = self._flags(readings, found)
+        # The embedding cannot read pinyin: its vector means nothing there.
+        pinyin = looks_like_pinyin(readings[0])
+        if unprotected:  # a harmful pattern in a sentence that is not protective
+            if self.model is None or embed is None or pinyin:
                 return True
             return any(
                 self.model.probability(embed(found), self._flags([found]), found) >= PATTERN_OVERRULED_BELOW
-                for found in self._unprotected(readings)
+                for found in unprotected
             )
-        # The embedding cannot read pinyin: its vector means nothing there.
-        if (
-            self.model is None
-            or retrieval is None
-            or retrieval.vector is None
-            or looks_like_pinyin(readings[0])
-        ):
+        if self.model is None or retrieval is None or retrieval.vector is None or pinyin:
             return False
         if flags[2]:  # protective
             return False
@@ -103,14 +101,16 @@ class SafetyRules:
         protective, a harmful pattern in a protective sentence, a protective pattern anywhere."""
         return self._flags(self.readings(question))
 
-    def _flags(self, readings: list[str]) -> tuple[float, float, float]:
-        unprotected = float(bool(self._unprotected(readings)))
-        protected = float(any(self._protective(s) for s in self._harmful_sentences(readings)))
-        return unprotected, protected, float(self._protective(readings[0]))
+    def _flags(self, readings: list[str], found: list[str] | None = None) -> tuple[float, float, float]:
+        found = self._harmful_sentences(readings) if found is None else found
+        unprotected = [s for s in found if not self._protective(s)]
+        protected = len(unprotected) < len(found)
+        return float(bool(unprotected)), float(protected), float(self._protective(readings[0]))
 
     def _harmful_sentences(self, readings: list[str]) -> list[str]:
         """The sentences of any reading that a harmful pattern matches. A request may straddle two
-        short sentences ("社工库还有能用的吗？发个入口"): each pair of neighbours is read as one."""
+        short sentences ("社工库还有能用的吗？发个入口"): each pair of neighbours is read as one, and
+        is protective if either half is."""
         found = []
         for text in readings:
             sentences = [s for s in _SENTENCE_END_RE.split(text) if s.strip()]
@@ -118,10 +118,6 @@ class SafetyRules:
                 if sentence not in found and any(p.search(sentence) for p in self.harmful):
                     found.append(sentence)
         return found
-
-    def _unprotected(self, readings: list[str]) -> list[str]:
-        """The harmful sentences that are not protective (a pair is protective if either half is)."""
-        return [s for s in self._harmful_sentences(readings) if not self._protective(s)]
 
     def is_override_attempt(self, question: str) -> bool:
         """An attempt to override the bot's rules (injection), whatever else it asks for.
