@@ -109,12 +109,15 @@ class Retriever:
 
     def embed(self, text: str) -> np.ndarray:
         """The vector of a cleaned text, as `retrieve` computes it."""
-        return np.asarray(self._embeddings.embed_query(to_simplified(text)), dtype=np.float32)
+        return self._vector(to_simplified(text))
+
+    def _vector(self, query: str) -> np.ndarray:
+        return np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
 
     def retrieve(self, question: str, k: int = 5) -> Retrieval:
         """The `k` best entries for a cleaned question, best first, with the example evidence."""
         query = to_simplified(question)
-        vector = self.embed(query)
+        vector = self._vector(query)
         dense, anchors = self._dense_scores(vector)
         lexical = self._lexical.relative_scores(query)
         centroid = self._centroid_scores(vector)
