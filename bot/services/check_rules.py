@@ -62,6 +62,9 @@ class CheckRules:
     advice: dict[str, dict[str, str]]
     official_domains: frozenset[str] = frozenset()
     schemes: dict[str, Scheme] = field(default_factory=dict)
+    # The DNS root zone's top-level domains (knowledge/tlds.txt): a bare "name.tld" is a link
+    # only when its last part is one. Empty: every bare name counts.
+    link_tlds: frozenset[str] = frozenset()
 
 
 def load_check_rules(knowledge_dir: Path, prompts_dir: Path) -> CheckRules:
@@ -95,9 +98,18 @@ def load_check_rules(knowledge_dir: Path, prompts_dir: Path) -> CheckRules:
             advice=advice,
             official_domains=frozenset(str(d).lower() for d in data.get("official_domains") or []),
             schemes=load_schemes(knowledge_dir / "scam_schemes.yaml"),
+            link_tlds=load_tlds(knowledge_dir / "tlds.txt"),
         )
     except (OSError, KeyError, TypeError, ValueError, re.error) as exc:
         raise CheckRulesError(f"{path} or {prompts_dir / 'check.yaml'}: {exc!r}") from None
+
+
+def load_tlds(path: Path) -> frozenset[str]:
+    """The top-level domains listed in `path` (an optional file; `#` starts a comment)."""
+    if not path.exists():
+        return frozenset()
+    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(line for line in lines if line)
 
 
 def load_schemes(path: Path) -> dict[str, Scheme]:

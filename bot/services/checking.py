@@ -55,6 +55,7 @@ _URL_RE = re.compile(
     rf"(?:/[^{_NOT_IN_LINK}]*)?",
     re.IGNORECASE,
 )
+_SENDER_TAG_RE = re.compile(r"【[^】/\s]{1,20}】")
 _IP_HOST_RE = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 _HOTLINE_RE = re.compile(r"\d{5}")
 _CJK_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
@@ -251,8 +252,11 @@ class MessageChecker:
         return any(word in before for word in self.rules.negations)
 
     def _link_signs(self, text: str) -> list[Sign]:
+        # A sender's signature in brackets is not a link to tap: "【G.CN】“G-000000”是您的 Google 验证码"
+        text = _SENDER_TAG_RE.sub(" ", text)
         links = [m.group().rstrip(",.;:!?)]}'\"") for m in _URL_RE.finditer(text)]
         links = [link for link in links if not link[0].isdigit() or "." in link]
+        links = [link for link in links if self._real_tld(link)]
         links = [link for link in links if _host(link) and not self._official(_host(link))]
         if not links:
             return []
@@ -261,6 +265,19 @@ class MessageChecker:
         if suspicious:
             signs.append(Sign("suspicious_link", "", mask(suspicious[:80])))
         return signs
+
+    def _real_tld(self, link: str) -> bool:
+        """Whether a bare "name.tld" ends in a real top-level domain; other links need not.
+
+        "dinner.msg", "Tmorrow.pls" and "57.Available" are typing in a chat or a bank alert, not
+        links. An address with "http://", "www.", a path or three parts counts whatever it ends in.
+        """
+        if not self.rules.link_tlds or re.match(r"(?i)https?://|www\.", link):
+            return True
+        host = _host(link)
+        if _IP_HOST_RE.match(host) or "/" in link or host.count(".") >= 2:
+            return True  # a path, or three parts ("skjh.fisag.hih"): warnings mask real addresses so
+        return host.rsplit(".", 1)[-1] in self.rules.link_tlds
 
     def _official(self, host: str) -> bool:
         """A host of the senders' own domains (knowledge/scam_signs.yaml)."""

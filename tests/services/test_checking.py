@@ -306,6 +306,38 @@ def test_a_link_to_the_senders_own_domain_is_not_a_sign_but_a_look_alike_is(app)
     assert {"link", "suspicious_link"} <= {s.id for s in fake.signs}
 
 
+# Real dev-part texts (tests/data/real_messages.jsonl) whose words once raised a sign they do not show.
+NOT_A_SIGN = [
+    ("link", "Going for dinner.msg you after."),
+    ("link", "Dear, will call Tmorrow.pls accomodate."),
+    ("link", "Your acct SB **7667 has Credit txn via Transfer of amt 84.00 with remark 304000717667:Int.Pd"),
+    ("link", "【G.CN】“G-000000”是您的 Google 验证码。"),
+    ("link", "This is a test of Emergency Alerts, a UK government service. Find out more at gov.uk/alerts"),
+    ("safe_account", "您尾号9354卡人民币活期14:12转入14,242.67元[工资],可用余额64,030.33元。【浦发银行】"),
+    ("safe_account", "Your Account XXXXX27311 had a credit DEPOSIT TRANSFER transaction of Rs. 123.00"),
+]
+
+
+@pytest.mark.parametrize(("sign", "message"), NOT_A_SIGN)
+def test_words_that_only_look_like_a_sign_are_not_one(app, sign, message):
+    assert sign not in {s.id for s in app.checker.check(message).signs}
+
+
+@pytest.mark.parametrize(
+    ("sign", "message"),
+    [
+        # Warnings mask a scam's address with made-up names: still a link.
+        ("link", "您的社会保障卡未上传电子版个人信息,请于X月X日前打开shjk.hfoi.phf点击在线办理"),
+        ("link", "您有包裹未取,將於明日退回。確認取件:xxx.tw"),
+        ("link", "Your parcel is on hold, confirm your address at royalmail-redeliver.com"),
+        ("safe_account", "我们需要通过这个流程将赔偿金额转入指定的账户内"),
+        ("safe_account", "Pay a deposit by bank transfer to reserve yours."),
+    ],
+)
+def test_the_narrowed_signs_still_find_what_scams_say(app, sign, message):
+    assert sign in {s.id for s in app.checker.check(message).signs}
+
+
 def test_the_grouped_estimate_rates_each_trained_message_with_its_site_left_out(app):
     from bot.app import checker_examples
     from bot.services import check_eval
