@@ -31,6 +31,7 @@ DATA_FILES: tuple[DataFile, ...] = (
     DataFile("knowledge", "harmful_requests.yaml", "safety", "patterns of harmful requests"),
     DataFile("knowledge", "scam_signs.yaml", "checker", "the scam checker's warning signs"),
     DataFile("knowledge", "scam_schemes.yaml", "checker", "the fraud schemes a message is named after"),
+    DataFile("knowledge", "tlds.txt", "checker", "the DNS root zone's top-level domains (IANA), for links"),
     DataFile("knowledge", "qr_codes.yaml", "images", "what a QR code holds, and the advice for each kind"),
     DataFile("knowledge", "message_examples.yaml", "knowledge", "real scam and legitimate messages (dev)"),
     DataFile("knowledge", "notice_examples.yaml", "knowledge", "legitimate notices and chat we wrote"),

@@ -109,7 +109,11 @@ def load_tlds(path: Path) -> frozenset[str]:
     if not path.exists():
         return frozenset()
     lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
-    return frozenset(line for line in lines if line)
+    tlds = frozenset(line for line in lines if line)
+    bad = sorted(t for t in tlds if not re.fullmatch(r"[a-z0-9-]{2,63}", t))
+    if bad:
+        raise ValueError(f"{path}: not top-level domains: {bad[:3]}")
+    return tlds
 
 
 def load_schemes(path: Path) -> dict[str, Scheme]:
